@@ -17,6 +17,8 @@ __all__ = ['COMMANDS', 'README_HEADER', 'main', 'project_root', 'render_readme',
 COMMANDS = {
     'info': ('zegclip.clip:info_cli', 'versions, device, threads and which CLIP weights are on this machine'),
     'text-embed': ('zegclip.clip:text_embed_cli', 'precompute class-name text embeddings into a .safetensors file'),
+    'shapes-eval': ('zegclip.miniclip:shapes_eval_cli', 'zero-shot accuracy of the shipped MiniCLIP on fresh Shapes-world images'),
+    'data-check': ('zegclip.data:data_check_cli', 'validate a dataset folder; counts per split and class pixel shares'),
     'readme': ('zegclip.cli:readme_cli', 'write README.md from nbs/index.ipynb (--check: fail if it is out of date)'),
     'test': ('zegclip.cli:test_cli', 'run every notebook (nbdev_test) and tests/ (pytest); last line "N passed, M failed"'),
 }

@@ -338,12 +338,18 @@ def info_parser() -> argparse.ArgumentParser:
     "Arguments of `zegclip info`."
     p = argparse.ArgumentParser(prog='zegclip info', description='Versions, device, threads and local CLIP weights.')
     p.add_argument('--json', action='store_true', help='print one JSON object')
+    p.add_argument('--config', metavar='NAME', help='instead: trainable and total parameters of a model preset (e.g. voc-zegclip)')
     return p
 
 def info_cli(argv=None # arguments after `zegclip info` (None: sys.argv)
             ) -> int:
     "`zegclip info`: print versions, device, threads and which CLIP weights are available locally."
     a = info_parser().parse_args(argv)
+    if a.config:  # the model module builds on this one, so it is imported here
+        from .model import param_counts
+        d = param_counts(a.config)
+        print(json.dumps(d) if a.json else f"{a.config}: {d['trainable_params']:,} trainable, {d['total_params']:,} total parameters")
+        return 0
     d = info_facts()
     if a.json: print(json.dumps(d, indent=1)); return 0
     for k, v in d.items():
