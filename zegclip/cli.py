@@ -19,6 +19,8 @@ COMMANDS = {
     'text-embed': ('zegclip.clip:text_embed_cli', 'precompute class-name text embeddings into a .safetensors file'),
     'shapes-eval': ('zegclip.miniclip:shapes_eval_cli', 'zero-shot accuracy of the shipped MiniCLIP on fresh Shapes-world images'),
     'data-check': ('zegclip.data:data_check_cli', 'validate a dataset folder; counts per split and class pixel shares'),
+    'train': ('zegclip.train:train_cli', 'train a preset with the official recipe; resumable, torchrun-ready'),
+    'evaluate': ('zegclip.train:evaluate_cli', 'pAcc, mIoU(S), mIoU(U) and hIoU of a trained checkpoint'),
     'readme': ('zegclip.cli:readme_cli', 'write README.md from nbs/index.ipynb (--check: fail if it is out of date)'),
     'test': ('zegclip.cli:test_cli', 'run every notebook (nbdev_test) and tests/ (pytest); last line "N passed, M failed"'),
 }
@@ -180,3 +182,6 @@ def test_cli(argv=None # arguments after `zegclip test`
     print(f'total time {time.time() - t0:.0f} s')
     print(f'{passed} passed, {failed} failed')
     return int(failed > 0)
+
+# %% ../nbs/90_cli.ipynb #3f7b2d15
+if __name__ == '__main__' and 'IPython' not in sys.modules: sys.exit(main())
