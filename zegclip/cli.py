@@ -21,6 +21,7 @@ COMMANDS = {
     'data-check': ('zegclip.data:data_check_cli', 'validate a dataset folder; counts per split and class pixel shares'),
     'train': ('zegclip.train:train_cli', 'train a preset with the official recipe; resumable, torchrun-ready'),
     'evaluate': ('zegclip.train:evaluate_cli', 'pAcc, mIoU(S), mIoU(U) and hIoU of a trained checkpoint'),
+    'ablate': ('zegclip.ablation:ablate_cli', "the course's main job: the paper's Table 5 on the Shapes world (--quick: a 5-minute smoke run)"),
     'readme': ('zegclip.cli:readme_cli', 'write README.md from nbs/index.ipynb (--check: fail if it is out of date)'),
     'test': ('zegclip.cli:test_cli', 'run every notebook (nbdev_test) and tests/ (pytest); last line "N passed, M failed"'),
 }
