@@ -17,6 +17,7 @@ __all__ = ['COMMANDS', 'README_HEADER', 'main', 'project_root', 'render_readme',
 COMMANDS = {
     'info': ('zegclip.clip:info_cli', 'versions, device, threads and which CLIP weights are on this machine'),
     'text-embed': ('zegclip.clip:text_embed_cli', 'precompute class-name text embeddings into a .safetensors file'),
+    'pretrain-miniclip': ('zegclip.miniclip:pretrain_cli', 'retrain the shipped MiniCLIP from the seed (resumable) and export it to data/'),
     'shapes-eval': ('zegclip.miniclip:shapes_eval_cli', 'zero-shot accuracy of the shipped MiniCLIP on fresh Shapes-world images'),
     'data-check': ('zegclip.data:data_check_cli', 'validate a dataset folder; counts per split and class pixel shares'),
     'train': ('zegclip.train:train_cli', 'train a preset with the official recipe; resumable, torchrun-ready'),
