@@ -42,6 +42,7 @@ class TrainConfig:
     batch_size: int = 16  # global batch over all processes and accumulation steps (official: 4 GPUs x 4)
     accum: int = 1  # gradient-accumulation micro-steps per iteration and process
     lr: float = 2e-4  # official 2e-5 x lr_mult 10 ('backbone' and 'head' keys): every trainable parameter
+    encoder_lr_mult: float = 1.  # lr factor of the image encoder's trainable weights (FT) and deep prompts (official: 1)
     weight_decay: float = 0.01  # AdamW, every trainable parameter (the 'norm'/'ln' decay_mult=0 keys never match)
     warmup: int = 1500  # linear warm-up iterations
     warmup_ratio: float = 1e-6  # the warm-up starts at lr * warmup_ratio
@@ -334,8 +335,11 @@ def _train(config, tcfg, out, root, model, progress, until, rank, world, device)
     model = model if model is not None else build_model(config, tcfg.seed)
     frozen = frozen_fingerprint(model)
     model.to(device).train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    named = [(k, p) for k, p in model.named_parameters() if p.requires_grad]
+    params = [p for _, p in named]
+    groups = [dict(params=[p for k, p in named if k.startswith('backbone.') == enc], mult=m)
+              for enc, m in ((False, 1.), (True, tcfg.encoder_lr_mult))]
+    opt = torch.optim.AdamW([g for g in groups if g['params']], lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     ckpt, start, seconds = out / 'last.pt', 0, 0.
     if ckpt.exists():
         state = load_checkpoint(ckpt, model, config, tcfg, frozen)
@@ -348,7 +352,7 @@ def _train(config, tcfg, out, root, model, progress, until, rank, world, device)
     for it in bar:
         if it == st and tcfg.st_restart: opt.state.clear()  # the official self-training run starts a new AdamW
         lr = lr_for(tcfg, it, st)
-        for g in opt.param_groups: g['lr'] = lr
+        for g in opt.param_groups: g['lr'] = lr * g['mult']
         loss_sum, n = 0., 0
         for a in range(tcfg.accum):
             torch.manual_seed(_seed(tcfg.seed, it, rank * tcfg.accum + a))  # dropout: a function of (seed, it, j)
