@@ -53,8 +53,9 @@ def lab(tmp_path):
             try: proc.wait(20)
             except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait(10)
 
-# the notebook panel in front, its kernel and its first cell's output area, through the app object JupyterLab exposes
+# JavaScript conditions: the notebook panel in front and its kernel (through the app object JupyterLab exposes), the picture
 _PANEL = "window.jupyterapp && window.jupyterapp.shell.currentWidget"
+_DRAWN = "(document.querySelector('img.zegclip-segmentation') || {}).naturalWidth > 0"  # a picture is shown
 _KERNEL = f"({_PANEL} && {_PANEL}.sessionContext && {_PANEL}.sessionContext.session && {_PANEL}.sessionContext.session.kernel)"
 
 def test_demo_notebook_in_jupyterlab(lab):
@@ -70,21 +71,23 @@ def test_demo_notebook_in_jupyterlab(lab):
             page.wait_for_function(f"() => {_KERNEL} && {_KERNEL}.status === 'idle'", timeout=120_000)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             seg = page.locator('img.zegclip-segmentation')
-            try: seg.wait_for(state='visible', timeout=180_000)
-            except Exception:
+            try:  # the picture, or the demo's message that it has no model (then fail at once, with that message)
+                page.wait_for_function(f"() => {_DRAWN} || [...document.querySelectorAll('.widget-html')]"
+                                       ".some(e => e.innerText.includes('No model'))", timeout=180_000)
+            except Exception: pass
+            if not page.evaluate(f'() => {_DRAWN}'):
                 errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
                 msg = page.locator('.widget-html').all_inner_texts()
                 pytest.fail(f'no segmentation image after running all cells; widget messages {msg}; errors {errors[-3:]}; '
                             f'server log:\n{log.read_text()[-2000:]}')
             seg.scroll_into_view_if_needed()
-            page.wait_for_function("() => document.querySelector('img.zegclip-segmentation').naturalWidth > 0")
             before = seg.get_attribute('src')
             box = page.locator('.zegclip-classes input')
             box.fill('heart, star, circle')
             box.press('Enter')  # the box updates on Enter, as a student would submit it
             page.wait_for_function("src => document.querySelector('img.zegclip-segmentation').src !== src", arg=before,
                                    timeout=60_000)
-            page.wait_for_function("() => document.querySelector('img.zegclip-segmentation').naturalWidth > 0")
+            page.wait_for_function(f'() => {_DRAWN}')
             message = page.locator('.widget-html').filter(has_text='star').first.inner_text()
             assert 'heart' in message and 'unseen' in message, message
         finally: browser.close()
