@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .clip import WeightsUnavailable, class_names_arg
 from .data import voc_palette
-from .model import PRESETS, ZegCLIP, ZegCLIPConfig, CheckpointMismatch, load_official_checkpoint, predict, preset, to_rgb_array
+from .model import PRESETS, ZegCLIP, ZegCLIPConfig, load_official_checkpoint, predict, preset, to_rgb_array
 from .shapes import SHAPE_CLASSES, ShapesDataset
 
 # %% auto #0
@@ -151,7 +151,8 @@ class Demo:
             except FileNotFoundError as e: self.error = f'No model to run: {e}'
         self.model = model
         self.index = W.IntSlider(value=index, min=0, max=999, description='test image', continuous_update=False)
-        self.path = W.Text(value=path, description='or a file', placeholder='/path/to/image.png', continuous_update=False)
+        self.path = W.Text(value=path, description='or a file', continuous_update=False,
+                           tooltip='an image path, e.g. /path/to/photo.jpg (empty: the Shapes-world test image)')
         self.classes = W.Text(value=classes, description='classes', continuous_update=False, layout=W.Layout(width='95%'))
         self.truth = W.Button(description="this image's classes", tooltip="type the true classes of the Shapes-world image")
         self.message, self.image = W.HTML(), W.Image(format='png')
