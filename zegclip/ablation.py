@@ -16,7 +16,7 @@ from .train import TrainConfig, train
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate',
            'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'ablate_cli', 'shipped_results',
-           'ship_results', 'design_table', 'export_zegclip', 'load_zegclip']
+           'ship_results', 'design_table', 'export_zegclip', 'load_zegclip', 'score_stats']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -257,3 +257,26 @@ def load_zegclip(path='shapes', device='cpu'):
     missing, unexpected = model.load_state_dict(load_file(str(path)), strict=False)
     if unexpected: raise ValueError(f"{path} does not fit the model: unexpected {unexpected[:5]}")
     return model.to(device).eval()
+
+# %% ../nbs/11_ablation.ipynb #571492d7
+@torch.no_grad()
+def score_stats(model, # a `ZegCLIP` of the Shapes world
+                n: int = 32, # held-out images (split 'test', seed 4321)
+               ) -> dict:
+    "Mean score, on object pixels, of the true class, the best wrong seen class and the best wrong unseen class."
+    from zegclip.data import reduce_zero_label
+    from zegclip.model import predict
+    from zegclip.shapes import ShapesDataset
+    ds, sums, count = ShapesDataset('test', n, 4321), torch.zeros(3), 0
+    seen = model.seen_mask.cpu()
+    for i in range(n):
+        img, lbl = ds.load(i)
+        y = torch.from_numpy(reduce_zero_label(lbl).astype(np.int64))  # (H, W) in 0..C-1 or 255
+        s = predict(model, img, mode='whole')['scores']  # (C, H, W)
+        obj = y != 255
+        s, y = s[:, obj], y[obj]  # (C, P), (P,)
+        true = s.gather(0, y[None])[0]  # (P,)
+        wrong = s.scatter(0, y[None], float('-inf'))  # (C, P): the true class masked out
+        sums += torch.stack([true.sum(), wrong[seen].amax(0).sum(), wrong[~seen].amax(0).sum()])
+        count += len(y)
+    return dict(zip(('true', 'best wrong seen', 'best wrong unseen'), (sums / max(count, 1)).tolist()))

@@ -302,9 +302,9 @@ def dense_zero_shot(model, tokenizer, n=200, seed=4321, split='test', batch_size
     return cm
 
 # %% ../nbs/02_miniclip.ipynb #74af3cb4
-def supervised_check(steps: int = 1500, # iterations
+def supervised_check(steps: int = 3000, # iterations
                      batch_size: int = 32,
-                     lr: float = 3e-4, # AdamW, linear decay to 0
+                     lr: float = 5e-4, # AdamW, linear decay to 0
                      n_test: int = 300, # held-out images (split 'test', seed 4321)
                      seed: int = 0,
                      pretrained='shapes', # MiniCLIP weights (see `load_miniclip`)
