@@ -410,7 +410,7 @@ def train_cli(argv: list = None) -> int:
     ap.add_argument('--tiny', action='store_true', help='tiny random CLIP instead of the preset\'s (tests, smoke runs)')
     ap.add_argument('--json', action='store_true', help='print the final metrics as JSON')
     ap.add_argument('--no-progress', action='store_true')
-    for f in ('iters', 'batch_size', 'accum', 'lr', 'warmup', 'eval_every', 'ckpt_every', 'log_every', 'eval_n', 'seed'):
+    for f in ('iters', 'batch_size', 'accum', 'lr', 'encoder_lr_mult', 'warmup', 'eval_every', 'ckpt_every', 'log_every', 'eval_n', 'seed'):
         typ = type(getattr(TrainConfig(), f)) if f != 'eval_n' else int
         ap.add_argument('--' + f.replace('_', '-'), type=typ, help=f'default {getattr(TrainConfig(), f)}')
     ap.add_argument('--workers', type=int, help='data-loading processes per training process')
