@@ -402,6 +402,11 @@ def plot_report(res: dict, figsize=(10, 2.8)):
     return fig
 
 # %% ../nbs/12_speed.ipynb #3926847b
+def _peak_rss() -> int:
+    "This process's peak resident memory in bytes (VmHWM: unlike ru_maxrss, not inherited from the parent across exec)."
+    try: return next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmHWM'))
+    except (OSError, StopIteration): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
 TRAIN_CASES = (('shapes-zegclip', 'dpt'), ('shapes-zegclip', 'ft'), ('voc-zegclip', 'dpt'), ('voc-zegclip', 'ft'))
 
 def train_rate(name: str, # preset: 'shapes-zegclip' (shipped MiniCLIP) or a ViT-B/16 one (random weights)
@@ -428,7 +433,7 @@ def train_rate(name: str, # preset: 'shapes-zegclip' (shipped MiniCLIP) or a ViT
         opt.step(); opt.zero_grad(set_to_none=True)
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     t = best_time(lambda: [step() for _ in range(steps)], 1, warmup=1)
-    mem = torch.cuda.max_memory_allocated() if dev.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    mem = torch.cuda.max_memory_allocated() if dev.type == 'cuda' else _peak_rss()
     return dict(preset=name, mode=mode, batch=bs, size=S, steps=steps, its_per_s=steps / t, images_per_s=bs * steps / t,
                 peak_mem_gb=mem / 2 ** 30, memory='CUDA allocated' if dev.type == 'cuda' else 'process peak RSS',
                 trainable_params=sum(p.numel() for p in params), amp='bf16' if dev.type == 'cuda' else 'fp32')
