@@ -14,9 +14,9 @@ from .rd import RD_FORMATS
 from .train import TrainConfig, train
 
 # %% auto #0
-__all__ = ['METRICS', 'PAPER', 'QUICK', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate',
-           'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'ablate_cli', 'shipped_results',
-           'ship_results', 'design_table', 'export_zegclip', 'load_zegclip', 'score_stats']
+__all__ = ['METRICS', 'PAPER', 'QUICK', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate', 'study_base',
+           'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli',
+           'shipped_results', 'ship_results', 'design_table', 'export_zegclip', 'load_zegclip', 'score_stats']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -77,6 +77,7 @@ class StudyConfig:
     eval_n: int = 300  # held-out images scored per row
     out: str = 'runs/ablation'
     root: str | None = None  # dataset folder (real datasets only)
+    overrides: dict = field(default_factory=dict)  # base config fields changed for every row, e.g. {'loss': 'ce'}
 
 QUICK = dict(seeds=(0,), iters=30, batch_size=8, warmup=5, eval_n=40)  # `--quick`: a smoke run, minutes on 2 cores, numbers meaningless
 
@@ -87,6 +88,7 @@ def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=F
     out = Path(s.out) / s.table / slug(name) / f'seed{seed}'
     res = out / 'result.json'
     sched = {k: getattr(s, k) for k in ('iters', 'batch_size', 'warmup', 'lr', 'encoder_lr_mult', 'eval_n')}
+    if s.overrides: sched['overrides'] = dict(s.overrides)
     if res.exists():
         r = json.loads(res.read_text())
         if r.get('schedule') != sched:
@@ -113,16 +115,20 @@ def aggregate(results: list) -> list:
         out.append(d)
     return out
 
+def study_base(s: StudyConfig) -> ZegCLIPConfig:
+    "The config every row of study `s` is derived from: its base preset with its overrides."
+    base = preset(s.base) if isinstance(s.base, str) else s.base
+    return replace(base, **s.overrides)
+
 def fully_check(s: StudyConfig = StudyConfig(), progress: bool = False) -> list:
     "The fully supervised ZegCLIP (all classes labelled) on the study's schedule: the ceiling the zero-shot rows are read against."
-    base = preset(s.base) if isinstance(s.base, str) else s.base
-    cfg = replace(base, setting='fully', calibration=0.)
+    cfg = replace(study_base(s), setting='fully', calibration=0.)
     return aggregate([run_row('ZegCLIP (fully supervised)', cfg, seed, replace(s, table='fully'), progress) for seed in s.seeds])
 
 def run_study(s: StudyConfig = StudyConfig(), progress: bool = True) -> list:
     "Run (or resume) every row x seed of a study; per-row mean and std."
     from tqdm.auto import tqdm
-    jobs = [(n, c, seed) for n, c in study_rows(s.table, s.base).items() for seed in s.seeds]
+    jobs = [(n, c, seed) for n, c in study_rows(s.table, study_base(s)).items() for seed in s.seeds]
     results, bar = [], tqdm(jobs, disable=not progress, desc=s.table)
     for n, c, seed in bar:
         bar.set_postfix_str(f'{n} seed {seed}')
@@ -166,12 +172,25 @@ def write_report(rows: list, s: StudyConfig) -> dict:
     with open(base.with_suffix('.csv'), 'w', newline='') as f:
         wr = csv.DictWriter(f, keys); wr.writeheader(); wr.writerows([{k: r[k] for k in keys} for r in rows])
     md = (f"Schedule: {s.iters} iterations, batch {s.batch_size}, lr {s.lr}, warm-up {s.warmup}, seeds {list(s.seeds)}, "
-          f"base {s.base}\n\n" + format_table(rows, s.table))
+          f"base {s.base}{' with ' + str(s.overrides) if s.overrides else ''}\n\n" + format_table(rows, s.table))
     base.with_suffix('.md').write_text(md + '\n')
     fig = plot_study(rows, s.table); fig.savefig(base.with_suffix('.png'), dpi=80)
     return {k: str(base.with_suffix(k)) for k in ('.csv', '.md', '.png')}
 
 # %% ../nbs/11_ablation.ipynb #a70fb60d
+def parse_overrides(items: list, # 'FIELD=VALUE' strings
+                    base: ZegCLIPConfig, # the config they change (gives each field's type)
+                   ) -> dict:
+    "`--set` arguments as config overrides, each value converted to its field's type."
+    out = {}
+    for it in items:
+        k, sep, v = it.partition('=')
+        if not sep or not hasattr(base, k):
+            raise ValueError(f"--set {it!r}: expected FIELD=VALUE with FIELD one of {', '.join(vars(base))}")
+        t = type(getattr(base, k))
+        out[k] = (v.lower() in ('1', 'true', 'yes')) if t is bool else v if t is str or getattr(base, k) is None else t(v)
+    return out
+
 def ablate_cli(argv=None):
     "`zegclip ablate`: run (or resume) an ablation study on the Shapes world; prints the table, writes CSV/markdown/PNG."
     p = argparse.ArgumentParser(prog='zegclip ablate', description=ablate_cli.__doc__)
@@ -184,6 +203,8 @@ def ablate_cli(argv=None):
     p.add_argument('--lr', type=float, help='AdamW learning rate')
     p.add_argument('--warmup', type=int, help='warm-up iterations')
     p.add_argument('--encoder-lr-mult', type=float, help="lr factor of the image encoder's trainable weights and prompts")
+    p.add_argument('--set', action='append', default=[], metavar='FIELD=VALUE',
+                   help="change a field of the base config for every row, e.g. --set loss=ce (repeatable)")
     p.add_argument('--out', default='runs/ablation', help='folder of the per-row results (resumed when present)')
     p.add_argument('--root', help='dataset folder, for real-dataset presets')
     p.add_argument('--threads', type=int, help='torch threads of this process (run seeds as parallel processes with 1 each)')
@@ -195,7 +216,9 @@ def ablate_cli(argv=None):
     if a.quick and a.out == 'runs/ablation': a.out = 'runs/ablation-quick'
     for k in ('seeds', 'iters', 'batch_size', 'eval_n', 'lr', 'warmup', 'encoder_lr_mult'):
         if getattr(a, k) is not None: kw[k] = tuple(getattr(a, k)) if k == 'seeds' else getattr(a, k)
-    s = StudyConfig(table=a.table, base=a.base, out=a.out, root=a.root, **kw)
+    try: overrides = parse_overrides(a.set, preset(a.base))
+    except ValueError as e: p.error(str(e))
+    s = StudyConfig(table=a.table, base=a.base, out=a.out, root=a.root, overrides=overrides, **kw)
     t0 = time.time()
     rows = run_study(s, progress=not a.json)
     files = write_report(rows, s)
