@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
+from open_clip.transformer import QuickGELU
 
 # %% auto #0
-__all__ = ['resize_pos_embed', 'self_attention', 'CLIPBackbone', 'shapes_clip', 'show_similarity', 'CrossAttention',
+__all__ = ['resize_pos_embed', 'self_attention', 'mlp', 'CLIPBackbone', 'shapes_clip', 'show_similarity', 'CrossAttention',
            'DecoderLayer', 'Decoder', 'exclusive_loss']
 
 # %% ../nbs/03_baseline.ipynb #f75f4274
@@ -36,6 +37,16 @@ def self_attention(attn: nn.MultiheadAttention, # a CLIP block's `attn`: its `in
     q, k, v = qkv.permute(2, 0, 3, 1, 4)  # 3 x (B, h, L, W/h)
     o = F.scaled_dot_product_attention(q, k, v, dropout_p=attn.dropout if attn.training else 0.)  # (B, h, L, W/h)
     return attn.out_proj(o.transpose(1, 2).reshape(B, L, W))  # (B, L, W)
+
+def mlp(m: nn.Module, # a CLIP block's `mlp`: `c_fc`, activation `gelu`, `c_proj`
+        x: torch.Tensor, # (B, L, W) tokens
+       ) -> torch.Tensor:
+    "CLIP's MLP; QuickGELU z*sigmoid(1.702z) computed as silu(1.702z)/1.702 with both constants folded into the weights."
+    # Why: QuickGELU is three elementwise passes over the (B, L, 4W) hidden tensor, silu one; on a CPU that
+    # made the MLP about 1.2x faster (nbs/12). Same result to rounding.
+    if not isinstance(m.gelu, QuickGELU): return m(x)
+    h = F.silu(F.linear(x, m.c_fc.weight * 1.702, m.c_fc.bias * 1.702), inplace=True)  # (B, L, 4W)
+    return F.linear(h, m.c_proj.weight / 1.702, m.c_proj.bias)  # (B, L, W)
 
 class CLIPBackbone(nn.Module):
     "CLIP's vision transformer returning L2-normalised patch tokens H (B, N, D) and global token g (B, D)."
@@ -70,7 +81,7 @@ class CLIPBackbone(nn.Module):
         "Residual block `i` (open_clip's pre-LN `ResidualAttentionBlock`, its weights) on tokens (B, L, W)."
         blk = self.transformer.resblocks[i]
         x = x + blk.ls_1(self_attention(blk.attn, blk.ln_1(x)))  # (B, L, W)
-        return x + blk.ls_2(blk.mlp(blk.ln_2(x)))  # (B, L, W)
+        return x + blk.ls_2(mlp(blk.mlp, blk.ln_2(x)))  # (B, L, W)
 
     def blocks(self, x):
         "All residual blocks: (B, L, W) -> (B, L, W)."
