@@ -10,7 +10,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.ops import roi_align
-from .baseline import Decoder
+from .baseline import CLIPBackbone, Decoder
 from .clip import class_split, text_embeddings
 from .dpt import parse_layers
 from .rd import rd_width
@@ -161,7 +161,10 @@ class TwoStage(nn.Module):
                 ):
         super().__init__()
         c = model.config
-        self.backbone, self.visual = model.backbone, model.text_model[0].visual  # shared weights, not copies
+        self.backbone = model.backbone
+        # CLIP's image tower (shared weights) run through the same block code as ZegCLIP's encoder, so that the ratio
+        # compares the two pipelines, not two implementations of one block
+        self.visual = CLIPBackbone(model.text_model[0].visual, crop, mode='fix')
         self.register_buffer('class_emb', model.class_emb, persistent=False)  # (C, D)
         self.num_proposals, self.crop, self.chunk = num_proposals, crop, chunk
         self.query_embed = nn.Parameter(torch.randn(num_proposals, c.dec_width) * 0.02)  # (K, D) class-agnostic queries
@@ -193,7 +196,9 @@ class TwoStage(nn.Module):
     @torch.no_grad()
     def classify(self, crops):
         "Stage 2: class probabilities (n, C) of crops (n, 3, crop, crop) from CLIP's image encoder and the class embeddings."
-        e = F.normalize(self.visual(crops), dim=-1)  # (n, D)
+        x, _ = self.visual.embed(crops)  # (n, 1 + N, W)
+        x = self.visual.blocks(x)  # (n, 1 + N, W)
+        e = F.normalize(self.visual.ln_post(x[:, 0]) @ self.visual.proj, dim=-1)  # (n, D): CLIP's image embedding
         return (100 * e @ self.class_emb.T).softmax(-1)  # (n, C)
 
     @torch.no_grad()
