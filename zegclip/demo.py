@@ -14,8 +14,8 @@ from .model import PRESETS, ZegCLIP, ZegCLIPConfig, load_official_checkpoint, pr
 from .shapes import SHAPE_CLASSES, ShapesDataset
 
 # %% auto #0
-__all__ = ['SHIPPED_CONFIG', 'load_model', 'read_image', 'parse_classes', 'segmentation_figure', 'figure_bytes', 'Demo',
-           'predict_parser', 'predict_cli']
+__all__ = ['SHIPPED_CONFIG', 'load_model', 'read_image', 'parse_classes', 'labels_and_shares', 'none_threshold',
+           'segmentation_figure', 'figure_bytes', 'Demo', 'predict_parser', 'predict_cli']
 
 # %% ../nbs/13_demo.ipynb #e3ce5c85
 SHIPPED_CONFIG = 'shapes-zegclip'  # the preset of the shipped model, `data/zegclip_shapes.safetensors`
@@ -83,20 +83,45 @@ def parse_classes(text: str, # comma-separated class names, or a dataset key suc
     return class_names_arg(','.join(pieces))
 
 # %% ../nbs/13_demo.ipynb #297a6acd
+def labels_and_shares(out: dict, # `predict`'s output
+                      none_below: float = 0., # a pixel whose best score is below this gets label C, 'none'
+                     ) -> tuple:
+    "Label map (H, W) with C for 'none', and each label's share of the pixels (C + 1,)."
+    # NEL scores are independent per-class probabilities, so "none of the typed names" is a valid answer; softmax has no such answer
+    C = len(out['class_names'])
+    lbl = np.where(out['scores'].max(0).values.numpy() < none_below, C, out['label']) if none_below > 0 else out['label']
+    return lbl, np.bincount(lbl.ravel(), minlength=C + 1) / lbl.size
+
+def none_threshold(model: ZegCLIP, # a Shapes-world ZegCLIP
+                   n: int = 60, # validation images
+                   split: str = 'val',
+                  ) -> float:
+    "The 'none' threshold that best separates object pixels from background on Shapes-world images: max of (TPR + TNR) / 2."
+    best, obj, bg = [], [], []
+    for i in range(n):
+        img, truth = read_image(f'shapes:{split}:{i}')
+        top = predict(model, img, list(SHAPE_CLASSES))['scores'].max(0).values.numpy()  # (H, W) best class score
+        obj.append(top[(truth > 0) & (truth < 255)]); bg.append(top[truth == 0])
+    obj, bg = np.concatenate(obj), np.concatenate(bg)
+    ts = np.linspace(0, 1, 201)
+    bal = [((obj >= t).mean() + (bg < t).mean()) / 2 for t in ts]
+    return float(ts[int(np.argmax(bal))])
+
 def segmentation_figure(image, # RGB image (H, W, 3), uint8
                         out: dict, # `predict`'s output: label, scores, class_names
                         seen=None, # per class, True where seen in training (`model.seen_mask`); None: not marked
                         truth=None, # label map of a Shapes-world image (0 background, k+1 class k, 255 border)
                         max_maps: int = 8, # score maps shown, the largest classes first
+                        none_below: float = 0., # label 'none' where no class scores this much (0: every pixel gets a class)
                        ):
     "A matplotlib `Figure`: image, truth, label map and legend in the top row, per-class score maps below; unseen in red."
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
-    names, lbl, scores = out['class_names'], out['label'], out['scores']
+    names, scores = out['class_names'], out['scores']
+    lbl, share = labels_and_shares(out, none_below)  # label C: none
     C = len(names)
     seen = [True] * C if seen is None else [bool(s) for s in seen]
-    pal = voc_palette(C + 1)[1:] / 255.
-    share = np.bincount(lbl.ravel(), minlength=C) / lbl.size
+    pal = np.concatenate([voc_palette(C + 1)[1:] / 255., np.zeros((1, 3))])  # 'none' is black
     rgb = np.asarray(image, dtype=np.float32) / 255.
     top = [('image', rgb)]
     if truth is not None:
@@ -107,14 +132,15 @@ def segmentation_figure(image, # RGB image (H, W, 3), uint8
             if SHAPE_CLASSES[k - 1] in idx: t[truth == k] = pal[idx[SHAPE_CLASSES[k - 1]]]
         top.append(('truth', t))
     top.append(('ZegCLIP', .35 * rgb + .65 * pal[lbl]))
-    maps = np.argsort(-share, kind='stable')[:max_maps]
+    maps = np.argsort(-share[:C], kind='stable')[:max_maps]
     cols = max(len(top) + 1, len(maps))
     fig = Figure(figsize=(1.45 * cols, 3.3), dpi=72)
     axs = fig.subplots(2, cols, squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, (title, a) in zip(axs[0], top): ax.imshow(a, interpolation='nearest'); ax.set_title(title, fontsize=8)
-    def label(i): return names[i] + ('' if seen[i] else ' (unseen)')
-    shown = np.argsort(-share, kind='stable')[:10]
+    def label(i): return f'none (< {none_below:.2f})' if i == C else names[i] + ('' if seen[i] else ' (unseen)')
+    seen = seen + [True]
+    shown = [j for j in np.argsort(-share, kind='stable')[:10] if j < C or share[j] > 0]
     leg = axs[0, len(top)].legend([Patch(color=pal[i]) for i in shown], [f'{label(i)} {share[i]:.0%}' for i in shown],
                                   loc='center left', fontsize=7, frameon=False, handlelength=1)
     for txt, i in zip(leg.get_texts(), shown): txt.set_color('black' if seen[i] else 'red')
@@ -143,6 +169,7 @@ class Demo:
                  index: int = 0, # Shapes-world test image shown first
                  path: str = '', # an image file instead (takes precedence over the index)
                  mode: str = 'slide', # inference: 'slide' (official) or 'whole'
+                 none_below: float = 0., # label 'none' where no typed class scores this much (0: official, every pixel a class)
                 ):
         import ipywidgets as W
         self.mode, self.error = mode, None
@@ -153,13 +180,15 @@ class Demo:
         self.index = W.IntSlider(value=index, min=0, max=999, description='test image', continuous_update=False)
         self.path = W.Text(value=path, description='or a file', continuous_update=False,
                            tooltip='an image path, e.g. /path/to/photo.jpg (empty: the Shapes-world test image)')
-        self.classes = W.Text(value=classes, description='classes', continuous_update=False, layout=W.Layout(width='95%'))
+        self.classes = W.Text(value=classes, description='classes', continuous_update=False, layout=W.Layout(width='65%'))
+        self.none = W.FloatSlider(value=none_below, min=0, max=0.5, step=0.01, description='none below',
+                                  continuous_update=False, tooltip="pixels where no class scores this much are labelled 'none'")
         self.truth = W.Button(description="this image's classes", tooltip="type the true classes of the Shapes-world image")
         self.message, self.image = W.HTML(), W.Image(format='png')
         self.classes.add_class('zegclip-classes'); self.image.add_class('zegclip-segmentation')
-        for w in (self.index, self.path, self.classes): w.observe(self.update, names='value')
+        for w in (self.index, self.path, self.classes, self.none): w.observe(self.update, names='value')
         self.truth.on_click(self.type_true_classes)
-        self.ui = W.VBox([W.HBox([self.index, self.path, self.truth]), self.classes, self.message, self.image])
+        self.ui = W.VBox([W.HBox([self.index, self.path, self.truth]), W.HBox([self.classes, self.none]), self.message, self.image])
         self.update()
 
     def source(self) -> str:
@@ -175,11 +204,11 @@ class Demo:
             t = time.perf_counter()
             out = predict(self.model, img, names, self.mode)
             seen = self.model.seen_mask.tolist()
-            self.image.value = figure_bytes(segmentation_figure(img, out, seen, truth))
+            self.image.value = figure_bytes(segmentation_figure(img, out, seen, truth, none_below=self.none.value))
         except (ValueError, OSError, WeightsUnavailable) as e: self._say(str(e), error=True); return False
-        share = np.bincount(out['label'].ravel(), minlength=len(names)) / out['label'].size
+        _, share = labels_and_shares(out, self.none.value)
         parts = [f"<span style='color:{'black' if s else 'red'}'>{html.escape(n)}{'' if s else ' (unseen)'} {p:.0%}</span>"
-                 for n, s, p in sorted(zip(names, seen, share), key=lambda x: -x[2])]
+                 for n, s, p in sorted(zip(names + ['none'], seen + [True], share), key=lambda x: -x[2]) if n != 'none' or p > 0]
         self._say(f"{', '.join(parts)} &nbsp; <small>({img.shape[1]}x{img.shape[0]} px, {time.perf_counter() - t:.2f} s)</small>")
         return True
 
@@ -207,6 +236,8 @@ def predict_parser() -> argparse.ArgumentParser:
     p.add_argument('--clip', metavar='FILE', help="CLIP weights for an official checkpoint's backbone when open_clip's cache lacks them")
     p.add_argument('--out', metavar='OUT.png', help='write the picture: image, label map, legend, per-class score maps')
     p.add_argument('--mode', choices=('slide', 'whole'), default='slide', help='inference: sliding windows (official) or whole image')
+    p.add_argument('--none-below', type=float, default=0., metavar='T',
+                   help="label 'none' where no class scores T (default 0: every pixel gets a class, as the official inference)")
     p.add_argument('--json', action='store_true', help='print {class: share} as JSON')
     return p
 
@@ -223,14 +254,16 @@ def predict_cli(argv=None # arguments after `zegclip predict` (None: sys.argv)
         if a.out:
             Path(a.out).parent.mkdir(parents=True, exist_ok=True)
             fmt = 'jpeg' if Path(a.out).suffix.lower() in ('.jpg', '.jpeg') else 'png'
-            Path(a.out).write_bytes(figure_bytes(segmentation_figure(img, out, seen, truth), fmt))
+            Path(a.out).write_bytes(figure_bytes(segmentation_figure(img, out, seen, truth, none_below=a.none_below), fmt))
     except (ValueError, OSError, WeightsUnavailable) as e:
         hint = ' Here: zegclip predict ... --clip FILE.' if isinstance(e, WeightsUnavailable) else ''
         print(f'zegclip predict: error: {e}{hint}', file=sys.stderr); return 2
-    share = np.bincount(out['label'].ravel(), minlength=len(names)) / out['label'].size
-    if a.json: print(json.dumps({n: round(float(s), 4) for n, s in zip(names, share)}))
+    _, share = labels_and_shares(out, a.none_below)
+    names, seen = names + ['none'], seen + [None]
+    if a.json: print(json.dumps({n: round(float(s), 4) for n, s in zip(names, share) if n != 'none' or a.none_below > 0}))
     else:
         for j in np.argsort(-share, kind='stable'):
-            print(f"{names[j]:20s} {share[j]:6.1%}  {'seen' if seen[j] else 'unseen'}")
+            if names[j] == 'none' and a.none_below <= 0: continue
+            print(f"{names[j]:20s} {share[j]:6.1%}  {'' if seen[j] is None else 'seen' if seen[j] else 'unseen'}")
         if a.out: print(f'wrote {a.out}')
     return 0
