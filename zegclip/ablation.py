@@ -16,7 +16,8 @@ from .train import TrainConfig, train
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate', 'study_base',
            'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli',
-           'shipped_results', 'ship_results', 'design_table', 'export_zegclip', 'load_zegclip', 'score_stats']
+           'shipped_results', 'ship_results', 'compare_studies', 'design_table', 'export_zegclip', 'load_zegclip',
+           'score_stats']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -235,12 +236,23 @@ def shipped_results(table: str = 'table5') -> list | None:
     f = data_dir() / f'ablation_{table}.json'
     return json.loads(f.read_text())['rows'] if f.exists() else None
 
-def ship_results(rows: list, s: StudyConfig, seconds: float, machine: str):
+def ship_results(rows: list, s: StudyConfig, seconds: float, machine: str,
+                 name: str | None = None, # file `data/ablation_<name>.json`; default: the study's table
+                ):
     "Write a finished study's rows, schedule and provenance to `data/ablation_<table>.json`."
     from zegclip.clip import data_dir
     meta = {k: v for k, v in asdict(s).items() if k != 'base'} | {'base': s.base if isinstance(s.base, str) else 'custom'}
-    (data_dir() / f'ablation_{s.table}.json').write_text(json.dumps({'study': meta, 'seconds': seconds, 'machine': machine,
+    (data_dir() / f'ablation_{name or s.table}.json').write_text(json.dumps({'study': meta, 'seconds': seconds, 'machine': machine,
                                                                      'rows': rows}, indent=1))
+
+def compare_studies(saved: list, # rows of a shipped study (`shipped_results`)
+                    rerun: list, # rows of the same study run again
+                   ) -> list:
+    "Per row and metric: saved and rerun means, their difference, and whether it lies within the saved std."
+    again = {r['row']: r for r in rerun}
+    return [dict(row=r['row'], metric=k, saved=r[k], rerun=again[r['row']][k], diff=again[r['row']][k] - r[k], std=r[k + ' std'],
+                 within=abs(again[r['row']][k] - r[k]) <= r[k + ' std'] + 1e-9)
+            for r in saved if r['row'] in again for k in METRICS]
 
 def design_table(names: list, table: str = 'table5') -> str:
     "The shipped trained numbers of some rows, beside the paper's: what a design notebook shows of its effect."
