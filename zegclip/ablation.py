@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_ablation.ipynb #34dbb055
 from __future__ import annotations
-import argparse, json, math, os, re, time
+import argparse, hashlib, json, math, os, re, time
 from dataclasses import dataclass, asdict, replace, field
 from pathlib import Path
 import numpy as np
@@ -82,7 +82,10 @@ class StudyConfig:
 
 QUICK = dict(seeds=(0,), iters=30, batch_size=8, warmup=5, eval_n=40)  # `--quick`: a smoke run, minutes on 2 cores, numbers meaningless
 
-def slug(name: str) -> str: return re.sub(r'[^A-Za-z0-9]+', '_', name).strip('_').lower()
+def slug(name: str) -> str:
+    "Folder name of a row: its words in lower case, plus a short hash when the name holds symbols (Table 4's '[t*g,t]', '[t-g,t]')."
+    s = re.sub(r'[^A-Za-z0-9]+', '_', name).strip('_').lower()
+    return s if re.fullmatch(r'[A-Za-z0-9 +()-]*', name) else f"{s}_{hashlib.md5(name.encode()).hexdigest()[:6]}"
 
 def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=False) -> dict:
     "Train and evaluate one row with one seed, or read its `result.json` when it already exists."
@@ -129,7 +132,9 @@ def fully_check(s: StudyConfig = StudyConfig(), progress: bool = False) -> list:
 def run_study(s: StudyConfig = StudyConfig(), progress: bool = True) -> list:
     "Run (or resume) every row x seed of a study; per-row mean and std."
     from tqdm.auto import tqdm
-    jobs = [(n, c, seed) for n, c in study_rows(s.table, study_base(s)).items() for seed in s.seeds]
+    rows = study_rows(s.table, study_base(s))
+    if len({slug(n) for n in rows}) < len(rows): raise ValueError(f"two rows of {s.table} share a result folder: {sorted(map(slug, rows))}")
+    jobs = [(n, c, seed) for n, c in rows.items() for seed in s.seeds]
     results, bar = [], tqdm(jobs, disable=not progress, desc=s.table)
     for n, c, seed in bar:
         bar.set_postfix_str(f'{n} seed {seed}')
