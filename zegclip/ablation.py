@@ -150,7 +150,8 @@ def format_table(rows: list, table: str = 'table5') -> str:
     for r in rows:
         ours = ' | '.join(f"{r[k]:.1f} ± {r[k + ' std']:.1f}" for k in METRICS)
         p = paper.get(r['row'])
-        lines.append(f"| {r['row']} | {ours} | {' / '.join(f'{v:.1f}' for v in p) if p else '-'} |")
+        name = r['row'].replace('|', r'\|')  # Table 4's |t-g| inside a markdown table
+        lines.append(f"| {name} | {ours} | {' / '.join(f'{v:.1f}' for v in p) if p else '-'} |")
     return '\n'.join(lines)
 
 def plot_study(rows: list, table: str = 'table5', ax=None):
