@@ -203,7 +203,7 @@ def ablate_cli(argv=None):
     p = argparse.ArgumentParser(prog='zegclip ablate', description=ablate_cli.__doc__)
     p.add_argument('--table', default='table5', choices=list(PAPER), help='which study (default: Table 5, twelve rows)')
     p.add_argument('--base', default='shapes-zegclip', help='preset every row is derived from')
-    p.add_argument('--seeds', type=int, nargs='+', help='seeds (default 0 1 2)')
+    p.add_argument('--seeds', type=int, nargs='+', help='seeds (default 0 1)')
     p.add_argument('--iters', type=int, help='training iterations per row')
     p.add_argument('--batch-size', type=int)
     p.add_argument('--eval-n', type=int, help='held-out images scored per row')
