@@ -256,9 +256,13 @@ def compare_studies(saved: list, # rows of a shipped study (`shipped_results`)
                    ) -> list:
     "Per row and metric: saved and rerun means, their difference, and whether it lies within the saved std."
     again = {r['row']: r for r in rerun}
-    return [dict(row=r['row'], metric=k, saved=r[k], rerun=again[r['row']][k], diff=again[r['row']][k] - r[k], std=r[k + ' std'],
-                 within=abs(again[r['row']][k] - r[k]) <= r[k + ' std'] + 1e-9)
-            for r in saved if r['row'] in again for k in METRICS]
+    out = []
+    for r in saved:
+        q = again.get(r['row'])
+        for k in METRICS if q else ():
+            d = q[k] - r[k]
+            out.append(dict(row=r['row'], metric=k, saved=r[k], rerun=q[k], diff=d, std=r[k + ' std'], within=abs(d) <= r[k + ' std'] + 1e-9))
+    return out
 
 def design_table(names: list, table: str = 'table5') -> str:
     "The shipped trained numbers of some rows, beside the paper's: what a design notebook shows of its effect."

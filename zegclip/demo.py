@@ -89,7 +89,7 @@ def labels_and_shares(out: dict, # `predict`'s output
     "Label map (H, W) with C for 'none', and each label's share of the pixels (C + 1,)."
     # NEL scores are independent per-class probabilities, so "none of the typed names" is a valid answer; softmax has no such answer
     C = len(out['class_names'])
-    lbl = np.where(out['scores'].max(0).values.numpy() < none_below, C, out['label']) if none_below > 0 else out['label']
+    lbl = np.where(out['scores'].max(0).values.numpy() < none_below, C, out['label'])  # scores >= 0: none_below=0 keeps all
     return lbl, np.bincount(lbl.ravel(), minlength=C + 1) / lbl.size
 
 def none_threshold(model: ZegCLIP, # a Shapes-world ZegCLIP
@@ -97,7 +97,7 @@ def none_threshold(model: ZegCLIP, # a Shapes-world ZegCLIP
                    split: str = 'val',
                   ) -> float:
     "The 'none' threshold that best separates object pixels from background on Shapes-world images: max of (TPR + TNR) / 2."
-    best, obj, bg = [], [], []
+    obj, bg = [], []
     for i in range(n):
         img, truth = read_image(f'shapes:{split}:{i}')
         top = predict(model, img, list(SHAPE_CLASSES))['scores'].max(0).values.numpy()  # (H, W) best class score
