@@ -20,9 +20,10 @@ from .train import build_model, micro_step
 
 # %% auto #0
 __all__ = ['OFFICIAL_GMAC', 'PAPER_FPS', 'CLASS_COUNTS', 'CROP_SIDES', 'TRAIN_CASES', 'clip_dims', 'zegclip_macs', 'text_macs',
-           'counted_macs', 'random_model', 'best_time', 'bf16_supported', 'matmul_peak', 'machine', 'resized_hw',
-           'windows', 'TwoStage', 'clip_image_macs', 'two_stage_macs', 'two_stage_time', 'decoder_time', 'bench',
-           'cuda_sweep', 'format_report', 'plot_report', 'train_rate', 'train_bench', 'format_train', 'bench_cli']
+           'counted_macs', 'random_model', 'best_time', 'bf16_supported', 'matmul_peak', 'paired_rate', 'machine',
+           'resized_hw', 'windows', 'TwoStage', 'clip_image_macs', 'two_stage_macs', 'two_stage_time', 'decoder_time',
+           'bench', 'cuda_sweep', 'format_report', 'plot_report', 'train_rate', 'train_bench', 'format_train',
+           'bench_cli']
 
 # %% ../nbs/12_speed.ipynb #02c7bff2
 def clip_dims(config: ZegCLIPConfig) -> dict:
@@ -123,6 +124,26 @@ def matmul_peak(dtype=torch.float32, # torch.float32 or torch.bfloat16
     "This machine's achieved GFLOP/s (2 n^3 per product) on an n x n matmul, best of `repeats`, current thread count."
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     return 2 * n ** 3 / best_time(lambda: a @ b, repeats) / 1e9
+
+@torch.no_grad()
+def paired_rate(fn, # the timed work, called with no arguments
+                flops: float, # floating-point operations of one call
+                rounds: int = 5, # timed calls of `fn`, each between two peak measurements
+                n: int = 2048, # side of the peak's square matrices
+                device='cpu',
+               ) -> dict:
+    "GFLOP/s of `fn`, and its fraction of the fp32 matmul peak measured just before and just after each call: medians over `rounds`."
+    # Why pairs: a shared machine's speed drifts by 10-30% within a minute (nbs/12); a peak taken at another moment than
+    # the model's timing puts that drift into the fraction, in either direction.
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    peak = lambda: 2 * n ** 3 / best_time(lambda: a @ b, 5, 0) / 1e9
+    fn()  # warm-up
+    before, rates, peaks = peak(), [], []
+    for _ in range(rounds):
+        rates.append(flops / best_time(fn, 1, 0) / 1e9)
+        after = peak(); peaks.append((before + after) / 2); before = after
+    med = lambda v: float(np.median(v))
+    return dict(gflops=med(rates), peak_gflops=med(peaks), fraction=med([r / p for r, p in zip(rates, peaks)]), rounds=rounds)
 
 # %% ../nbs/12_speed.ipynb #fa60dbd6
 OFFICIAL_GMAC = {'voc-zegclip': 110.4, 'coco-zegclip': 123.9}  # README "GFLOPs" (1080Ti); really GMACs, see above
@@ -271,6 +292,7 @@ def bench(name: str = 'voc-zegclip', # preset whose model is timed (ViT-B/16, ra
           proposals: int = 100, # K of the two-stage timing model
           image_hw=(375, 500), # a typical VOC image
           device=None, # default: CUDA when there is one
+          compile: bool = False, # also time the forward pass through `torch.compile` (inductor; frozen weights on a CPU)
           verbose: bool = False, # progress lines on stderr
          ) -> dict:
     "Everything `zegclip bench` measures on this machine, as a dict of plain numbers."
@@ -303,14 +325,24 @@ def bench(name: str = 'voc-zegclip', # preset whose model is timed (ViT-B/16, ra
     _log(verbose, 'sliding-window inference ...')
     t_img = best_time(lambda: predict(model, rgb), R, warm)
     res['images_per_s'] = 1 / t_img
-    if quick: t_fwd, res['model_batch'] = t_img, K  # the image's K windows are the batch: pre/post-processing included
-    else:
+    B = res['model_batch'] = K if quick else batch  # quick: the image's K windows are the batch, pre/post-processing included
+    flops = 2 * (B * macs['total'] - (B - 1) * macs['prompt_proj'])  # prompts projected once per batch
+    if quick:
+        res['model_gflops_per_s'] = flops / t_img / 1e9
+        res['fraction_of_peak'] = res['model_gflops_per_s'] / res['peak_gflops']
+    else:  # each timed forward pass between two peak measurements (`paired_rate`)
         x = torch.randn(batch, 3, cfg.crop, cfg.crop, device=dev)
-        with torch.no_grad(): t_fwd = best_time(lambda: model(x), R, warm)
-        res['model_batch'] = batch
-    B = res['model_batch']
-    res['model_gflops_per_s'] = 2 * (B * macs['total'] - (B - 1) * macs['prompt_proj']) / t_fwd / 1e9  # prompts projected once per batch
-    res['fraction_of_peak'] = res['model_gflops_per_s'] / res['peak_gflops']
+        pr = paired_rate(lambda: model(x), flops, max(R, 5), n, dev)
+        res['model_gflops_per_s'], res['fraction_of_peak'], res['peak_gflops_paired'] = pr['gflops'], pr['fraction'], pr['peak_gflops']
+        res['paired_rounds'] = pr['rounds']
+        if compile:
+            _log(verbose, 'torch.compile ...')
+            import torch._inductor.config as inductor
+            with inductor.patch(freezing=dev.type == 'cpu'), torch.no_grad():  # weights as constants: oneDNN-packed linears on a CPU
+                cm, t0 = torch.compile(model), time.perf_counter()
+                cm(x); res['compile_s'] = time.perf_counter() - t0
+                pc = paired_rate(lambda: cm(x), flops, max(R, 5), n, dev)
+            res['model_gflops_per_s_compiled'], res['fraction_of_peak_compiled'] = pc['gflops'], pc['fraction']
     _log(verbose, 'one stage vs two stages ...')
     xs = torch.randn(1, 3, *resized_hw(image_hw, cfg.img_size), device=dev)  # the resized image both pipelines see
     t_one = t_img if quick else best_time(lambda: infer_slide(model, xs), R, warm)
@@ -364,7 +396,10 @@ def format_report(res: dict) -> str:
         ('GMAC per 512x512 crop, VOC (analytic)', f"{res['gmac_per_crop']:.2f} (official 110.4: {e['voc']:+.2f}%)"),
         ('  counted by FlopCounterMode', f"{res['gmac_counted']:.2f}"),
         ('GMAC per crop, COCO (analytic)', f"{res['gmac_per_crop_coco']:.2f} (official 123.9: {e['coco']:+.2f}%)"),
-        (f"model forward, batch {res['model_batch']}", f"{res['model_gflops_per_s']:.1f} GFLOP/s = {res['fraction_of_peak']:.2f} of peak"),
+        (f"model forward, batch {res['model_batch']}", f"{res['model_gflops_per_s']:.1f} GFLOP/s = {res['fraction_of_peak']:.2f} of peak" +
+         (f" (median of {res['paired_rounds']} passes, each against the peak beside it: {res['peak_gflops_paired']:.1f})" if 'paired_rounds' in res else '')),
+        *([("  through torch.compile", f"{res['model_gflops_per_s_compiled']:.1f} GFLOP/s = {res['fraction_of_peak_compiled']:.2f} of peak "
+             f"(compiled in {res['compile_s']:.0f} s)")] if 'compile_s' in res else []),
         (f"sliding window, 500x375 ({res['windows_per_image']} windows)", f"{res['images_per_s']:.3f} images/s"),
         ('one stage (ZegCLIP)', f"{res['one_stage_s']:.2f} s/image"),
         (f"two stages (K={t2['proposals']} crops{', extrapolated' if t2['extrapolated'] else ''})",
@@ -480,6 +515,7 @@ def bench_cli(argv=None # arguments after `zegclip bench`
     p.add_argument('--batch', type=int, default=2, help='crops per forward pass for the fraction of peak')
     p.add_argument('--proposals', type=int, default=100, help='K proposals of the two-stage model')
     p.add_argument('--device', help="'cpu' or 'cuda' (default: cuda when available)")
+    p.add_argument('--compile', action='store_true', help='also time the forward pass through torch.compile (about a minute to compile on a CPU)')
     p.add_argument('--plot', help='also write the figure to this PNG file')
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
@@ -488,7 +524,8 @@ def bench_cli(argv=None # arguments after `zegclip bench`
         print(json.dumps(dict(machine=machine(a.device or ('cuda' if torch.cuda.is_available() else 'cpu')), train=rows))
               if a.json else format_train(rows))
         return 0
-    res = bench(a.preset, quick=a.quick, repeats=a.repeats, batch=a.batch, proposals=a.proposals, device=a.device, verbose=not a.json)
+    res = bench(a.preset, quick=a.quick, repeats=a.repeats, batch=a.batch, proposals=a.proposals, device=a.device,
+                compile=a.compile, verbose=not a.json)
     if a.plot: plot_report(res).savefig(a.plot, dpi=80)
     print(json.dumps(res) if a.json else format_report(res))
     return 0
