@@ -14,10 +14,10 @@ from .rd import RD_FORMATS
 from .train import TrainConfig, train
 
 # %% auto #0
-__all__ = ['METRICS', 'PAPER', 'QUICK', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate', 'study_base',
-           'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli',
-           'shipped_results', 'ship_results', 'compare_studies', 'design_table', 'export_zegclip', 'load_zegclip',
-           'score_stats']
+__all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate',
+           'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides',
+           'ablate_cli', 'shipped_results', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies',
+           'design_table', 'export_zegclip', 'load_zegclip', 'score_stats']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -252,8 +252,35 @@ def ship_results(rows: list, s: StudyConfig, seconds: float, machine: str,
     "Write a finished study's rows, schedule and provenance to `data/ablation_<table>.json`."
     from zegclip.clip import data_dir
     meta = {k: v for k, v in asdict(s).items() if k != 'base'} | {'base': s.base if isinstance(s.base, str) else 'custom'}
-    (data_dir() / f'ablation_{name or s.table}.json').write_text(json.dumps({'study': meta, 'seconds': seconds, 'machine': machine,
-                                                                     'rows': rows}, indent=1))
+    out = {'study': meta, 'seconds': seconds, 'machine': machine, 'rows': rows}
+    if s.eval_every: out['curves'] = learning_curves(s)
+    (data_dir() / f'ablation_{name or s.table}.json').write_text(json.dumps(out, indent=1))
+
+CURVE_KEYS = ('iter', 'pAcc', 'mIoU') + METRICS[1:]
+
+def learning_curves(s: StudyConfig) -> dict:
+    "Row -> seed -> the evaluations of its `log.csv` (dicts of `CURVE_KEYS`): a study's learning curves, with `eval_every`."
+    import csv
+    out = {}
+    for name in study_rows(s.table, study_base(s)):
+        for seed in s.seeds:
+            f = Path(s.out) / s.table / slug(name) / f'seed{seed}' / 'log.csv'
+            if not f.exists(): continue
+            with open(f, newline='') as fh:
+                out.setdefault(name, {})[str(seed)] = [{k: float(r[k]) for k in CURVE_KEYS} for r in csv.DictReader(fh) if r['hIoU']]
+    return out
+
+def plot_curves(curves: dict, # `learning_curves`, or the 'curves' of a shipped study
+                metrics=('mIoU', 'hIoU'), ax=None):
+    "Each row's metrics against iterations, one line per seed."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(5, 2.6))
+    for name, seeds in curves.items():
+        for seed, ev in seeds.items():
+            for k, ls in zip(metrics, ('-', '--', ':')):
+                ax.plot([e['iter'] for e in ev], [e[k] for e in ev], ls, marker='.', label=f'{name} {k} (seed {seed})')
+    ax.set_xlabel('iteration'); ax.set_ylabel('%'); ax.legend(fontsize=7); ax.grid(alpha=.3)
+    return ax.figure
 
 def compare_studies(saved: list, # rows of a shipped study (`shipped_results`)
                     rerun: list, # rows of the same study run again
