@@ -332,7 +332,7 @@ def bench(name: str = 'voc-zegclip', # preset whose model is timed (ViT-B/16, ra
         res['fraction_of_peak'] = res['model_gflops_per_s'] / res['peak_gflops']
     else:  # each timed forward pass between two peak measurements (`paired_rate`)
         x = torch.randn(batch, 3, cfg.crop, cfg.crop, device=dev)
-        pr = paired_rate(lambda: model(x), flops, max(R, 5), n, dev)
+        pr = paired_rate(lambda: model(x), flops, max(R, 9), n, dev)
         res['model_gflops_per_s'], res['fraction_of_peak'], res['peak_gflops_paired'] = pr['gflops'], pr['fraction'], pr['peak_gflops']
         res['paired_rounds'] = pr['rounds']
         if compile:
@@ -341,7 +341,7 @@ def bench(name: str = 'voc-zegclip', # preset whose model is timed (ViT-B/16, ra
             with inductor.patch(freezing=dev.type == 'cpu'), torch.no_grad():  # weights as constants: oneDNN-packed linears on a CPU
                 cm, t0 = torch.compile(model), time.perf_counter()
                 cm(x); res['compile_s'] = time.perf_counter() - t0
-                pc = paired_rate(lambda: cm(x), flops, max(R, 5), n, dev)
+                pc = paired_rate(lambda: cm(x), flops, max(R, 9), n, dev)
             res['model_gflops_per_s_compiled'], res['fraction_of_peak_compiled'] = pc['gflops'], pc['fraction']
     _log(verbose, 'one stage vs two stages ...')
     xs = torch.randn(1, 3, *resized_hw(image_hw, cfg.img_size), device=dev)  # the resized image both pipelines see
@@ -426,7 +426,8 @@ def plot_report(res: dict, figsize=(10, 2.8)):
     import matplotlib.pyplot as plt
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=figsize)
     bars = {'peak fp32': res['peak_gflops'], 'peak bf16': res['peak_gflops_bf16'] or 0, 'ZegCLIP': res['model_gflops_per_s']}
-    a1.bar(list(bars), list(bars.values()), color=['tab:gray', 'silver', 'tab:blue'])
+    if 'compile_s' in res: bars['compiled'] = res['model_gflops_per_s_compiled']
+    a1.bar(list(bars), list(bars.values()), color=['tab:gray', 'silver', 'tab:blue', 'tab:cyan'][:len(bars)])
     a1.set_ylabel('GFLOP/s'); a1.set_title(f"forward = {res['fraction_of_peak']:.2f} of peak", fontsize=9)
     t2 = res['two_stage']
     a2.bar(['one stage'], [res['one_stage_s']], color='tab:blue')
