@@ -308,14 +308,15 @@ def supervised_check(steps: int = 3000, # iterations
                      n_test: int = 300, # held-out images (split 'test', seed 4321)
                      seed: int = 0,
                      pretrained='shapes', # MiniCLIP weights (see `load_miniclip`)
+                     frozen: bool = False, # train the head only: a linear probe of the frozen patch tokens
                      progress: bool = True):
-    "Fine-tune MiniCLIP's vision tower with a per-patch linear head on all 20 classes; (test `ConfusionMatrix`, losses)."
+    "Fine-tune MiniCLIP's vision tower (or, `frozen`, only) a per-patch linear head on all 20 classes; (test `ConfusionMatrix`, losses)."
     from tqdm.auto import tqdm
     from zegclip.metrics import ConfusionMatrix
     torch.manual_seed(seed)
-    model, _ = load_miniclip(pretrained); visual = model.visual.train()
+    model, _ = load_miniclip(pretrained); visual = model.visual.train().requires_grad_(not frozen)
     head = nn.Linear(visual.proj.shape[0], len(SHAPE_CLASSES))
-    opt = torch.optim.AdamW(list(visual.parameters()) + list(head.parameters()), lr=lr, weight_decay=0.01)
+    opt = torch.optim.AdamW([p for p in visual.parameters() if p.requires_grad] + list(head.parameters()), lr=lr, weight_decay=0.01)
     logits = lambda x: tokens_to_map(head(patch_tokens(visual, x)), x.shape[-2:])  # (B, C, H, W)
     train, losses = ShapesDataset('train', steps * batch_size, seed), []
     for it in (bar := tqdm(range(steps), disable=not progress, desc='supervised')):
