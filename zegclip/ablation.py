@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .model import ZegCLIPConfig, preset, table5_rows
 from .rd import RD_FORMATS
-from .train import TrainConfig, train
+from .train import TrainConfig, train, read_log
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate',
@@ -260,14 +260,11 @@ CURVE_KEYS = ('iter', 'pAcc', 'mIoU') + METRICS[1:]
 
 def learning_curves(s: StudyConfig) -> dict:
     "Row -> seed -> the evaluations of its `log.csv` (dicts of `CURVE_KEYS`): a study's learning curves, with `eval_every`."
-    import csv
     out = {}
     for name in study_rows(s.table, study_base(s)):
         for seed in s.seeds:
             f = Path(s.out) / s.table / slug(name) / f'seed{seed}' / 'log.csv'
-            if not f.exists(): continue
-            with open(f, newline='') as fh:
-                out.setdefault(name, {})[str(seed)] = [{k: float(r[k]) for k in CURVE_KEYS} for r in csv.DictReader(fh) if r['hIoU']]
+            if f.exists(): out.setdefault(name, {})[str(seed)] = [{k: float(r[k]) for k in CURVE_KEYS} for r in read_log(f) if r['hIoU']]
     return out
 
 def plot_curves(curves: dict, # `learning_curves`, or the 'curves' of a shipped study

@@ -135,8 +135,7 @@ def paired_rate(fn, # the timed work, called with no arguments
     "GFLOP/s of `fn`, and its fraction of the fp32 matmul peak measured just before and just after each call: medians over `rounds`."
     # Why pairs: a shared machine's speed drifts by 10-30% within a minute (nbs/12); a peak taken at another moment than
     # the model's timing puts that drift into the fraction, in either direction.
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    peak = lambda: 2 * n ** 3 / best_time(lambda: a @ b, 5, 0) / 1e9
+    peak = lambda: matmul_peak(torch.float32, n, 5, device)
     fn()  # warm-up
     before, rates, peaks = peak(), [], []
     for _ in range(rounds):

@@ -22,8 +22,8 @@ from .miniclip import save_atomic
 __all__ = ['LOG_COLUMNS', 'lr_at', 'TrainConfig', 'self_training_iter', 'lr_for', 'batch_indices', 'micro_batches', 'Augmented',
            'train_loader', 'make_pipeline', 'make_datasets', 'query_and_target', 'pseudo_label', 'loss_terms',
            'sync_grads', 'evaluate', 'build_model', 'trainable_state', 'frozen_fingerprint', 'config_diff',
-           'save_checkpoint', 'load_checkpoint', 'setup_distributed', 'micro_step', 'train', 'plot_log', 'train_cli',
-           'evaluate_cli']
+           'save_checkpoint', 'load_checkpoint', 'setup_distributed', 'read_log', 'micro_step', 'train', 'plot_log',
+           'train_cli', 'evaluate_cli']
 
 # %% ../nbs/10_train.ipynb #5b43e228
 def lr_at(it: int, # iteration, from 0
@@ -279,11 +279,13 @@ def setup_distributed() -> tuple:
 
 LOG_COLUMNS = ['iter', 'loss', 'lr', 'seconds', 'pAcc', 'mIoU', 'mIoU(S)', 'mIoU(U)', 'hIoU', 'mAcc']
 
+def read_log(path) -> list:
+    "The rows of a run's `log.csv` as dicts of strings (the metrics empty on rows without an evaluation)."
+    with open(path, newline='') as f: return list(csv.DictReader(f))
+
 def _start_log(path: Path, start: int):
     "Write log.csv's header, keeping the rows up to iteration `start` of an earlier log when resuming."
-    rows = []
-    if start and path.exists():
-        with open(path, newline='') as f: rows = [r for r in csv.DictReader(f) if int(r['iter']) <= start]
+    rows = [r for r in read_log(path) if int(r['iter']) <= start] if start and path.exists() else []
     with open(path, 'w', newline='') as f:
         w = csv.DictWriter(f, LOG_COLUMNS); w.writeheader(); w.writerows(rows)
 
@@ -380,7 +382,7 @@ def _train(config, tcfg, out, root, model, progress, until, rank, world, device)
 def plot_log(out, # a run folder holding log.csv
              figsize=(9, 2.6)):
     "Loss and learning rate (left), and the evaluation metrics (right) of the run in `out`."
-    with open(Path(out) / 'log.csv', newline='') as f: rows = list(csv.DictReader(f))
+    rows = read_log(Path(out) / 'log.csv')
     col = lambda k: np.array([float(r[k]) if r.get(k) not in (None, '') else np.nan for r in rows])
     it = col('iter')
     import matplotlib.pyplot as plt
