@@ -17,7 +17,7 @@ from .train import TrainConfig, train, read_log
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate',
            'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides',
            'ablate_cli', 'shipped_results', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies',
-           'design_table', 'export_zegclip', 'load_zegclip', 'score_stats']
+           'design_table', 'export_zegclip', 'load_zegclip', 'score_stats', 'recognition_gap', 'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -97,6 +97,7 @@ def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=F
     sched = {k: getattr(s, k) for k in ('iters', 'batch_size', 'warmup', 'lr', 'encoder_lr_mult', 'eval_n')}
     if s.overrides: sched['overrides'] = dict(s.overrides)
     if s.eval_every: sched['eval_every'] = s.eval_every
+    sched = json.loads(json.dumps(sched))  # as result.json stores it (tuples become lists)
     if res.exists():
         r = json.loads(res.read_text())
         if r.get('schedule') != sched:
@@ -198,7 +199,8 @@ def parse_overrides(items: list, # 'FIELD=VALUE' strings
         if not sep or not hasattr(base, k):
             raise ValueError(f"--set {it!r}: expected FIELD=VALUE with FIELD one of {', '.join(vars(base))}")
         t = type(getattr(base, k))
-        out[k] = (v.lower() in ('1', 'true', 'yes')) if t is bool else v if t is str or getattr(base, k) is None else t(v)
+        if t is tuple: out[k] = tuple(float(x) for x in v.split(','))  # e.g. ratio_range=1,1
+        else: out[k] = (v.lower() in ('1', 'true', 'yes')) if t is bool else v if t is str or getattr(base, k) is None else t(v)
     return out
 
 def ablate_cli(argv=None):
@@ -353,3 +355,53 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
         sums += torch.stack([true.sum(), wrong[seen].amax(0).sum(), wrong[~seen].amax(0).sum()])
         count += len(y)
     return dict(zip(('true', 'best wrong seen', 'best wrong unseen'), (sums / max(count, 1)).tolist()))
+
+# %% ../nbs/11_ablation.ipynb #1015932a
+@torch.no_grad()
+def recognition_gap(model, # a `ZegCLIP` of the Shapes world
+                    n: int = 200, # held-out images (split 'test', seed 4321)
+                   ) -> dict:
+    "pAcc and mIoU as `predict` labels held-out images, and with each image's argmax restricted to the classes in it."
+    from zegclip.data import reduce_zero_label
+    from zegclip.metrics import ConfusionMatrix
+    from zegclip.model import predict
+    from zegclip.shapes import ShapesDataset
+    C, ds = len(model.class_names), ShapesDataset('test', n, 4321)
+    as_is, oracle = ConfusionMatrix(C), ConfusionMatrix(C)
+    for i in range(n):
+        img, lbl = ds.load(i)
+        y = torch.from_numpy(reduce_zero_label(lbl).astype(np.int64))  # (H, W) in 0..C-1 or 255
+        s = predict(model, img, mode='whole')['scores']  # (C, H, W)
+        present = torch.zeros(C, dtype=torch.bool)
+        present[y[y != 255].unique()] = True
+        as_is.update(s.argmax(0), y)
+        oracle.update(s.masked_fill(~present[:, None, None], float('-inf')).argmax(0), y)
+    pick = lambda cm: {k: round(v, 1) for k, v in cm.summary().items() if k in ('pAcc', 'mIoU')}
+    return {'as predicted': pick(as_is), 'present classes only': pick(oracle)}
+
+# %% ../nbs/11_ablation.ipynb #57145e29
+@torch.no_grad()
+def multi_object_recall(clip_model=None, # a MiniCLIP (default: the shipped one)
+                        tokenizer=None,
+                        n: int = 400, # held-out images (split 'test', seed 4321)
+                       ) -> dict:
+    "Share of the present classes among the top-k class prompts of MiniCLIP's image embedding, k = classes in the image."
+    from zegclip.data import reduce_zero_label
+    from zegclip.miniclip import load_miniclip, class_text_embeddings, to_tensor
+    from zegclip.shapes import ShapesDataset
+    if clip_model is None: clip_model, tokenizer = load_miniclip('shapes')
+    clip_model.eval()
+    t, ds = class_text_embeddings(clip_model, tokenizer), ShapesDataset('test', n, 4321)  # t: (C, D)
+    hits, total = {}, {}
+    for s in range(0, n, 100):
+        items = [ds.load(i) for i in range(s, min(n, s + 100))]
+        sim = torch.nn.functional.normalize(clip_model.encode_image(to_tensor([im for im, _ in items])), dim=-1) @ t.T  # (b, C)
+        for (_, lbl), row in zip(items, sim):
+            y = reduce_zero_label(lbl)
+            present = set(np.unique(y[y != 255]).tolist())
+            if not present: continue
+            k = len(present)
+            hits[k] = hits.get(k, 0) + len(present & set(row.topk(k).indices.tolist()))
+            total[k] = total.get(k, 0) + k
+    out = {f'{k} class' + 'es' * (k > 1): round(100 * hits[k] / total[k], 1) for k in sorted(total)}
+    return out | {'all': round(100 * sum(hits.values()) / sum(total.values()), 1)}

@@ -46,6 +46,7 @@ class ZegCLIPConfig:
     img_size: int = 512  # training crop; test images get their short side resized to it
     crop: int = 512  # sliding-window size
     stride: int = 426  # sliding-window stride
+    ratio_range: tuple = (0.5, 2.0)  # training: the image is rescaled by a random ratio in this range (official, 512 px)
     calibration: float = 0.1  # subtracted from seen-class sigmoid scores at test (0 for transductive models)
     mean: tuple = IMAGENET_MEAN  # input normalisation, 0..255 RGB (the official code uses ImageNet's)
     std: tuple = IMAGENET_STD
@@ -56,6 +57,8 @@ class ZegCLIPConfig:
         for k, allowed in checks.items():
             if getattr(self, k) not in allowed: raise ValueError(f"{k}={getattr(self, k)!r}; choose one of {allowed}")
         if self.stride > self.crop: raise ValueError(f"stride {self.stride} > crop {self.crop} leaves pixels unseen")
+        if len(self.ratio_range) != 2 or not 0 < self.ratio_range[0] <= self.ratio_range[1]:
+            raise ValueError(f"ratio_range {self.ratio_range!r}: expected (low, high) with 0 < low <= high, e.g. (0.5, 2.0)")
 
 # %% ../nbs/07_model.ipynb #cb46926e
 _BASE = {

@@ -125,7 +125,7 @@ def train_loader(ds: PipelineDataset, tcfg: TrainConfig, start: int = 0, rank: i
 def make_pipeline(config: ZegCLIPConfig, train: bool) -> SegPipeline:
     "The official train or test pipeline at the config's image size (512: `SegPipeline.official`; 64: `.shapes`)."
     s = config.img_size
-    return SegPipeline(train=train, scale=(4 * s, s), crop=s, mean=config.mean, std=config.std)
+    return SegPipeline(train=train, scale=(4 * s, s), crop=s, ratio_range=tuple(config.ratio_range), mean=config.mean, std=config.std)
 
 def make_datasets(config: ZegCLIPConfig, tcfg: TrainConfig, root=None, split: str = 'val') -> tuple:
     "(train, eval) `PipelineDataset`s of the config's dataset: the Shapes world, or `DATASETS[config.dataset]` at `root`."
@@ -243,8 +243,11 @@ def frozen_fingerprint(model: ZegCLIP) -> float:
 def config_diff(saved: dict, config: ZegCLIPConfig, tcfg: TrainConfig | None = None) -> list:
     "The fields ('name: saved -> now') in which a checkpoint's configs differ from these (runtime-only fields aside)."
     now = {'model': asdict(config)} | ({'train': asdict(tcfg)} if tcfg is not None else {})
-    return [f"{k}: {saved[part].get(k)!r} -> {v!r}" for part in now for k, v in now[part].items()
-            if k not in _RUNTIME and saved[part].get(k) != v]
+    # a field added after the checkpoint was written had its default value in that run
+    default = {'model': asdict(ZegCLIPConfig()), 'train': asdict(TrainConfig())}
+    was = lambda part, k: saved[part].get(k, default[part][k])
+    return [f"{k}: {was(part, k)!r} -> {v!r}" for part in now for k, v in now[part].items()
+            if k not in _RUNTIME and was(part, k) != v]
 
 def save_checkpoint(path, model: ZegCLIP, opt, it: int, config: ZegCLIPConfig, tcfg: TrainConfig, seconds: float, frozen: float):
     "Write the run's state to `path` atomically."
