@@ -356,7 +356,7 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
         count += len(y)
     return dict(zip(('true', 'best wrong seen', 'best wrong unseen'), (sums / max(count, 1)).tolist()))
 
-# %% ../nbs/11_ablation.ipynb #1015932a
+# %% ../nbs/11_ablation.ipynb #4fe44051
 @torch.no_grad()
 def recognition_gap(model, # a `ZegCLIP` of the Shapes world
                     n: int = 200, # held-out images (split 'test', seed 4321)
@@ -379,7 +379,7 @@ def recognition_gap(model, # a `ZegCLIP` of the Shapes world
     pick = lambda cm: {k: round(v, 1) for k, v in cm.summary().items() if k in ('pAcc', 'mIoU')}
     return {'as predicted': pick(as_is), 'present classes only': pick(oracle)}
 
-# %% ../nbs/11_ablation.ipynb #57145e29
+# %% ../nbs/11_ablation.ipynb #ccadd69b
 @torch.no_grad()
 def multi_object_recall(clip_model=None, # a MiniCLIP (default: the shipped one)
                         tokenizer=None,

@@ -135,7 +135,8 @@ def _check_recipe(state, cfg: PretrainConfig, world: ShapesConfig, ckpt):
     "Resuming is allowed with the same recipe, or the same one with more cycles (the earlier cycles are identical)."
     old = {**asdict(PretrainConfig(cycles=1)), **state['cfg']}  # checkpoints from before `cycles` existed ran one cycle
     new = asdict(cfg)
-    same = {k: v for k, v in old.items() if k != 'cycles'} == {k: v for k, v in new.items() if k != 'cycles'}
+    free = ('cycles', 'threads', 'ckpt_every')  # more cycles extend the run; threads and checkpoint spacing change no weight
+    same = {k: v for k, v in old.items() if k not in free} == {k: v for k, v in new.items() if k not in free}
     if not same or state['world'] != asdict(world) or state['step'] > cfg.total_steps:
         raise ValueError(f"{ckpt} was written by another recipe ({state['cfg']}); use a new `out` folder or the same recipe")
 
