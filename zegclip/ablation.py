@@ -17,7 +17,8 @@ from .train import TrainConfig, train, read_log
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate',
            'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides',
            'ablate_cli', 'shipped_results', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies',
-           'design_table', 'export_zegclip', 'load_zegclip', 'score_stats', 'recognition_gap', 'multi_object_recall']
+           'design_table', 'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats', 'recognition_gap',
+           'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -335,19 +336,25 @@ def load_zegclip(path='shapes', device='cpu'):
 
 # %% ../nbs/11_ablation.ipynb #571492d7
 @torch.no_grad()
+def held_out_scores(model, # a `ZegCLIP` of the Shapes world
+                    n: int, # held-out images (split 'test', seed 4321)
+                   ):
+    "Yield the scores (C, H, W) `predict` gives each held-out image, with its labels (H, W) in 0..C-1 or 255."
+    from zegclip.data import reduce_zero_label
+    from zegclip.model import predict
+    from zegclip.shapes import ShapesDataset
+    ds = ShapesDataset('test', n, 4321)
+    for i in range(n):
+        img, lbl = ds.load(i)
+        yield predict(model, img, mode='whole')['scores'], torch.from_numpy(reduce_zero_label(lbl).astype(np.int64))
+
+@torch.no_grad()
 def score_stats(model, # a `ZegCLIP` of the Shapes world
                 n: int = 32, # held-out images (split 'test', seed 4321)
                ) -> dict:
     "Mean score, on object pixels, of the true class, the best wrong seen class and the best wrong unseen class."
-    from zegclip.data import reduce_zero_label
-    from zegclip.model import predict
-    from zegclip.shapes import ShapesDataset
-    ds, sums, count = ShapesDataset('test', n, 4321), torch.zeros(3), 0
-    seen = model.seen_mask.cpu()
-    for i in range(n):
-        img, lbl = ds.load(i)
-        y = torch.from_numpy(reduce_zero_label(lbl).astype(np.int64))  # (H, W) in 0..C-1 or 255
-        s = predict(model, img, mode='whole')['scores']  # (C, H, W)
+    sums, count, seen = torch.zeros(3), 0, model.seen_mask.cpu()
+    for s, y in held_out_scores(model, n):  # (C, H, W), (H, W)
         obj = y != 255
         s, y = s[:, obj], y[obj]  # (C, P), (P,)
         true = s.gather(0, y[None])[0]  # (P,)
@@ -356,22 +363,16 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
         count += len(y)
     return dict(zip(('true', 'best wrong seen', 'best wrong unseen'), (sums / max(count, 1)).tolist()))
 
-# %% ../nbs/11_ablation.ipynb #4fe44051
+# %% ../nbs/11_ablation.ipynb #115a4730
 @torch.no_grad()
 def recognition_gap(model, # a `ZegCLIP` of the Shapes world
                     n: int = 200, # held-out images (split 'test', seed 4321)
                    ) -> dict:
     "pAcc and mIoU as `predict` labels held-out images, and with each image's argmax restricted to the classes in it."
-    from zegclip.data import reduce_zero_label
     from zegclip.metrics import ConfusionMatrix
-    from zegclip.model import predict
-    from zegclip.shapes import ShapesDataset
-    C, ds = len(model.class_names), ShapesDataset('test', n, 4321)
+    C = len(model.class_names)
     as_is, oracle = ConfusionMatrix(C), ConfusionMatrix(C)
-    for i in range(n):
-        img, lbl = ds.load(i)
-        y = torch.from_numpy(reduce_zero_label(lbl).astype(np.int64))  # (H, W) in 0..C-1 or 255
-        s = predict(model, img, mode='whole')['scores']  # (C, H, W)
+    for s, y in held_out_scores(model, n):  # (C, H, W), (H, W)
         present = torch.zeros(C, dtype=torch.bool)
         present[y[y != 255].unique()] = True
         as_is.update(s.argmax(0), y)
@@ -379,7 +380,7 @@ def recognition_gap(model, # a `ZegCLIP` of the Shapes world
     pick = lambda cm: {k: round(v, 1) for k, v in cm.summary().items() if k in ('pAcc', 'mIoU')}
     return {'as predicted': pick(as_is), 'present classes only': pick(oracle)}
 
-# %% ../nbs/11_ablation.ipynb #ccadd69b
+# %% ../nbs/11_ablation.ipynb #311079f6
 @torch.no_grad()
 def multi_object_recall(clip_model=None, # a MiniCLIP (default: the shipped one)
                         tokenizer=None,
