@@ -359,11 +359,12 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
         s, y = s[:, obj], y[obj]  # (C, P), (P,)
         true = s.gather(0, y[None])[0]  # (P,)
         wrong = s.scatter(0, y[None], float('-inf'))  # (C, P): the true class masked out
-        sums += torch.stack([true.sum(), wrong[seen].amax(0).sum(), wrong[~seen].amax(0).sum()])
+        best = lambda cls: wrong[cls].amax(0).sum() if cls.any() else torch.tensor(float('nan'))  # nan: no such class (fully)
+        sums += torch.stack([true.sum(), best(seen), best(~seen)])
         count += len(y)
     return dict(zip(('true', 'best wrong seen', 'best wrong unseen'), (sums / max(count, 1)).tolist()))
 
-# %% ../nbs/11_ablation.ipynb #115a4730
+# %% ../nbs/11_ablation.ipynb #b9e5c694
 @torch.no_grad()
 def recognition_gap(model, # a `ZegCLIP` of the Shapes world
                     n: int = 200, # held-out images (split 'test', seed 4321)
@@ -380,7 +381,7 @@ def recognition_gap(model, # a `ZegCLIP` of the Shapes world
     pick = lambda cm: {k: round(v, 1) for k, v in cm.summary().items() if k in ('pAcc', 'mIoU')}
     return {'as predicted': pick(as_is), 'present classes only': pick(oracle)}
 
-# %% ../nbs/11_ablation.ipynb #311079f6
+# %% ../nbs/11_ablation.ipynb #27034d4c
 @torch.no_grad()
 def multi_object_recall(clip_model=None, # a MiniCLIP (default: the shipped one)
                         tokenizer=None,
