@@ -123,7 +123,7 @@ def train_loader(ds: PipelineDataset, tcfg: TrainConfig, start: int = 0, rank: i
 
 # %% ../nbs/10_train.ipynb #fc858ca8
 def make_pipeline(config: ZegCLIPConfig, train: bool) -> SegPipeline:
-    "The official train or test pipeline at the config's image size (512: `SegPipeline.official`; 64: `.shapes`)."
+    "The train or test pipeline at the config's image size and rescale range (512, (0.5, 2): `SegPipeline.official`)."
     s = config.img_size
     return SegPipeline(train=train, scale=(4 * s, s), crop=s, ratio_range=tuple(config.ratio_range), mean=config.mean, std=config.std)
 
