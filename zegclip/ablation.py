@@ -364,7 +364,7 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
         count += len(y)
     return dict(zip(('true', 'best wrong seen', 'best wrong unseen'), (sums / max(count, 1)).tolist()))
 
-# %% ../nbs/11_ablation.ipynb #e03c7f69
+# %% ../nbs/11_ablation.ipynb #35c03fb4
 @torch.no_grad()
 def recognition_gap(model, # a `ZegCLIP` of the Shapes world
                     n: int = 200, # held-out images (split 'test', seed 4321)
@@ -381,7 +381,7 @@ def recognition_gap(model, # a `ZegCLIP` of the Shapes world
     pick = lambda cm: {k: round(v, 1) for k, v in cm.summary().items() if k in ('pAcc', 'mIoU')}
     return {'as predicted': pick(as_is), 'present classes only': pick(oracle)}
 
-# %% ../nbs/11_ablation.ipynb #9faccd2a
+# %% ../nbs/11_ablation.ipynb #6ae504bd
 @torch.no_grad()
 def multi_object_recall(clip_model=None, # a MiniCLIP (default: the shipped one)
                         tokenizer=None,
