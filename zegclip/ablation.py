@@ -301,7 +301,7 @@ def design_table(names: list, table: str = 'table5') -> str:
     if rows is None: return 'no shipped results: run `zegclip ablate`, then `ship_results`'
     return format_table([r for r in rows if r['row'] in names], table)
 
-# %% ../nbs/11_ablation.ipynb #18fdeae1
+# %% ../nbs/11_ablation.ipynb #f478baab
 def paper_targets(rows: list) -> dict:
     "The issue's two Table 5 targets on a study's rows: is the full ZegCLIP the best hIoU, does DPT beat FT on unseen classes."
     by = {r['row']: r for r in rows}
@@ -373,7 +373,7 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
         count += len(y)
     return dict(zip(('true', 'best wrong seen', 'best wrong unseen'), (sums / max(count, 1)).tolist()))
 
-# %% ../nbs/11_ablation.ipynb #f00fbd1b
+# %% ../nbs/11_ablation.ipynb #7c8dcec5
 @torch.no_grad()
 def recognition_gap(model, # a `ZegCLIP` of the Shapes world
                     n: int = 200, # held-out images (split 'test', seed 4321)
@@ -390,7 +390,7 @@ def recognition_gap(model, # a `ZegCLIP` of the Shapes world
     pick = lambda cm: {k: round(v, 1) for k, v in cm.summary().items() if k in ('pAcc', 'mIoU')}
     return {'as predicted': pick(as_is), 'present classes only': pick(oracle)}
 
-# %% ../nbs/11_ablation.ipynb #6d0f2bea
+# %% ../nbs/11_ablation.ipynb #d7ad4cd7
 @torch.no_grad()
 def multi_object_recall(clip_model=None, # a MiniCLIP (default: the shipped one)
                         tokenizer=None,
