@@ -335,8 +335,7 @@ def load_zegclip(path='shapes', device='cpu'):
     path = data_dir() / ZEGCLIP_FILE if path == 'shapes' else Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path} not found: train one (`zegclip ablate`) and `export_zegclip` it")
     with safe_open(str(path), 'pt') as f: meta = f.metadata()
-    cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(meta['config']).items()}
-    model = build_model(ZegCLIPConfig(**cfg), int(meta.get('seed', 0)))
+    model = build_model(ZegCLIPConfig.from_saved(json.loads(meta['config'])), int(meta.get('seed', 0)))
     if not math.isclose(frozen_fingerprint(model), float(meta['frozen']), rel_tol=1e-9, abs_tol=1e-6):
         raise ValueError(f"{path} was trained on other frozen weights (another data/miniclip_shapes.safetensors)")
     missing, unexpected = model.load_state_dict(load_file(str(path)), strict=False)
@@ -363,13 +362,13 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
                ) -> dict:
     "Mean score, on object pixels, of the true class, the best wrong seen class and the best wrong unseen class."
     sums, count, seen = torch.zeros(3), 0, model.seen_mask.cpu()
+    best = lambda wrong, cls: wrong[cls].amax(0).sum() if cls.any() else torch.tensor(float('nan'))  # nan: no such class (fully)
     for s, y in held_out_scores(model, n):  # (C, H, W), (H, W)
         obj = y != 255
         s, y = s[:, obj], y[obj]  # (C, P), (P,)
         true = s.gather(0, y[None])[0]  # (P,)
         wrong = s.scatter(0, y[None], float('-inf'))  # (C, P): the true class masked out
-        best = lambda cls: wrong[cls].amax(0).sum() if cls.any() else torch.tensor(float('nan'))  # nan: no such class (fully)
-        sums += torch.stack([true.sum(), best(seen), best(~seen)])
+        sums += torch.stack([true.sum(), best(wrong, seen), best(wrong, ~seen)])
         count += len(y)
     return dict(zip(('true', 'best wrong seen', 'best wrong unseen'), (sums / max(count, 1)).tolist()))
 

@@ -20,9 +20,6 @@ __all__ = ['SHIPPED_CONFIG', 'load_model', 'read_image', 'parse_classes', 'label
 # %% ../nbs/13_demo.ipynb #e3ce5c85
 SHIPPED_CONFIG = 'shapes-zegclip'  # the preset of the shipped model, `data/zegclip_shapes.safetensors`
 
-def _config_of(saved: dict) -> ZegCLIPConfig:
-    return ZegCLIPConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
-
 def load_model(config: str | None = None, # a preset name (`PRESETS`); None: the checkpoint's own config
                checkpoint=None, # exported `.safetensors`, `zegclip train` `last.pt` or official `.pth`; None: the shipped model
                clip=None, # CLIP weights file for an official checkpoint's backbone (default: the config's, e.g. open_clip's cache)
@@ -46,7 +43,7 @@ def load_model(config: str | None = None, # a preset name (`PRESETS`); None: the
         try: ck = torch.load(p, map_location='cpu', weights_only=True)
         except Exception: ck = None  # an mmseg checkpoint with non-tensor metadata: `load_official_checkpoint` reads it
         if isinstance(ck, dict) and {'model', 'config', 'frozen'} <= set(ck):  # written by `zegclip train`
-            model = build_model(_config_of(ck['config']['model']), ck['config']['train']['seed'])  # checked against `config` below
+            model = build_model(ZegCLIPConfig.from_saved(ck['config']['model']), ck['config']['train']['seed'])  # checked against `config` below
             load_checkpoint(p, model)
         else:
             if config is None:

@@ -60,6 +60,11 @@ class ZegCLIPConfig:
         if len(self.ratio_range) != 2 or not 0 < self.ratio_range[0] <= self.ratio_range[1]:
             raise ValueError(f"ratio_range {self.ratio_range!r}: expected (low, high) with 0 < low <= high, e.g. (0.5, 2.0)")
 
+    @classmethod
+    def from_saved(cls, saved: dict) -> ZegCLIPConfig:
+        "The config stored (as `asdict`, through JSON or a checkpoint) in `saved`; JSON lists back to tuples."
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
+
 # %% ../nbs/07_model.ipynb #cb46926e
 _BASE = {
     'voc': ZegCLIPConfig(),

@@ -125,7 +125,7 @@ def train_loader(ds: PipelineDataset, tcfg: TrainConfig, start: int = 0, rank: i
 def make_pipeline(config: ZegCLIPConfig, train: bool) -> SegPipeline:
     "The train or test pipeline at the config's image size and rescale range (512, (0.5, 2): `SegPipeline.official`)."
     s = config.img_size
-    return SegPipeline(train=train, scale=(4 * s, s), crop=s, ratio_range=tuple(config.ratio_range), mean=config.mean, std=config.std)
+    return SegPipeline(train=train, scale=(4 * s, s), crop=s, ratio_range=config.ratio_range, mean=config.mean, std=config.std)
 
 def make_datasets(config: ZegCLIPConfig, tcfg: TrainConfig, root=None, split: str = 'val') -> tuple:
     "(train, eval) `PipelineDataset`s of the config's dataset: the Shapes world, or `DATASETS[config.dataset]` at `root`."
