@@ -65,6 +65,10 @@ class CLIPBackbone(nn.Module):
         self.conv1, self.class_embedding, self.ln_pre = visual.conv1, visual.class_embedding, visual.ln_pre
         self.transformer, self.ln_post, self.proj = visual.transformer, visual.ln_post, visual.proj
         self.patch_size = visual.patch_size[0]
+        self.pool_type = getattr(visual, 'pool_type', 'tok')  # how open_clip pools g: the class token, or 'avg' of the patches
+        if self.pool_type not in ('tok', 'avg') or getattr(visual, 'attn_pool', None) is not None or getattr(visual, 'final_ln_after_pool', False):
+            raise ValueError(f"the image encoder pools with pool_type={self.pool_type!r} (or an attention pool); "
+                             "CLIPBackbone reads ViTs pooled by the class token ('tok') or the patch mean ('avg')")
         self.grid = (img_size // self.patch_size,) * 2
         pos = resize_pos_embed(visual.positional_embedding.detach(), visual.grid_size, self.grid)  # (1 + h*w, W)
         self.positional_embedding = nn.Parameter(pos.clone())
@@ -93,8 +97,9 @@ class CLIPBackbone(nn.Module):
 
     def project(self, x):
         "Final tokens (B, 1 + N, W) -> L2-normalised H (B, N, D) and g (B, D), via `ln_post` and `proj`."
-        x = F.normalize(self.ln_post(x) @ self.proj, dim=-1)  # (B, 1 + N, D)
-        return x[:, 1:], x[:, 0]
+        x = self.ln_post(x) @ self.proj  # (B, 1 + N, D)
+        g = x[:, 1:].mean(1) if self.pool_type == 'avg' else x[:, 0]  # (B, D), as open_clip's `_global_pool`
+        return F.normalize(x[:, 1:], dim=-1), F.normalize(g, dim=-1)
 
     def encode(self, x):
         "Images (B, 3, H, W) -> H (B, N, D), g (B, D) and the token grid (h, w), N = h*w."

@@ -217,8 +217,7 @@ class TwoStage(nn.Module):
     def classify(self, crops):
         "Stage 2: class probabilities (n, C) of crops (n, 3, crop, crop) from CLIP's image encoder and the class embeddings."
         x, _ = self.visual.embed(crops)  # (n, 1 + N, W)
-        x = self.visual.blocks(x)  # (n, 1 + N, W)
-        e = F.normalize(self.visual.ln_post(x[:, 0]) @ self.visual.proj, dim=-1)  # (n, D): CLIP's image embedding
+        _, e = self.visual.project(self.visual.blocks(x))  # (n, D): CLIP's image embedding, normalised
         return (100 * e @ self.class_emb.T).softmax(-1)  # (n, C)
 
     @torch.no_grad()
