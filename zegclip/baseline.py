@@ -66,7 +66,8 @@ class CLIPBackbone(nn.Module):
         self.transformer, self.ln_post, self.proj = visual.transformer, visual.ln_post, visual.proj
         self.patch_size = visual.patch_size[0]
         self.pool_type = getattr(visual, 'pool_type', 'tok')  # how open_clip pools g: the class token, or 'avg' of the patches
-        if self.pool_type not in ('tok', 'avg') or getattr(visual, 'attn_pool', None) is not None or getattr(visual, 'final_ln_after_pool', False):
+        attn_or_late_ln = getattr(visual, 'attn_pool', None) is not None or getattr(visual, 'final_ln_after_pool', False)
+        if self.pool_type not in ('tok', 'avg') or attn_or_late_ln:
             raise ValueError(f"the image encoder pools with pool_type={self.pool_type!r} (or an attention pool); "
                              "CLIPBackbone reads ViTs pooled by the class token ('tok') or the patch mean ('avg')")
         self.grid = (img_size // self.patch_size,) * 2
