@@ -98,13 +98,13 @@ def table5_rows(base: ZegCLIPConfig | str = 'voc-zegclip', # a config or a prese
 
 # %% ../nbs/07_model.ipynb #7cca58d3
 def build_clip(config: ZegCLIPConfig):
-    "The CLIP and tokenizer a config names (MiniCLIP: the Shapes-world weights when present, else random with a warning)."
-    if config.backbone == 'MiniCLIP':
-        model, tok, trained = shapes_clip(pretrained=config.pretrained is not None)
-        if config.pretrained is not None and not trained:
+    "The CLIP and tokenizer a config names ('shapes': the shipped MiniCLIP weights when present, else random with a warning)."
+    if config.backbone == 'MiniCLIP' and config.pretrained == 'shapes':
+        model, tok, trained = shapes_clip()
+        if not trained:
             warnings.warn("MiniCLIP Shapes-world weights not found (data/miniclip_shapes.safetensors): random weights")
         return model, tok
-    model, tok, _ = load_clip(config.backbone, config.pretrained, quick_gelu=True)
+    model, tok, _ = load_clip(config.backbone, config.pretrained, quick_gelu=True)  # a tag, a weights file or None
     return model, tok
 
 # %% ../nbs/07_model.ipynb #b7e98614
