@@ -15,11 +15,11 @@ from .shapes import ShapesConfig, ShapesDataset, shapes_sample, SHAPE_CLASSES, S
 from .clip import data_dir  # the course's data/ folder (ZEGCLIP_DATA overrides it)
 
 # %% auto #0
-__all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_FILE', 'ConvStem', 'build_miniclip', 'miniclip_tokenizer',
-           'to_tensor', 'caption_batch', 'multi_positive_clip_loss', 'class_text_embeddings', 'zero_shot_eval',
-           'PretrainConfig', 'save_atomic', 'pretrain_miniclip', 'export_miniclip', 'load_miniclip', 'pretrain_cli',
-           'show_pretraining', 'shapes_eval', 'shapes_eval_cli', 'patch_tokens', 'tokens_to_map', 'shapes_seg_batch',
-           'dense_zero_shot', 'supervised_check']
+__all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_FILE', 'ConvStem', 'build_miniclip', 'miniclip_cfg',
+           'miniclip_tokenizer', 'to_tensor', 'caption_batch', 'multi_positive_clip_loss', 'class_text_embeddings',
+           'zero_shot_eval', 'PretrainConfig', 'save_atomic', 'pretrain_miniclip', 'export_miniclip', 'load_miniclip',
+           'pretrain_cli', 'show_pretraining', 'shapes_eval', 'shapes_eval_cli', 'patch_tokens', 'tokens_to_map',
+           'shapes_seg_batch', 'dense_zero_shot', 'supervised_check']
 
 # %% ../nbs/02_miniclip.ipynb #735d3593
 MINICLIP_CFG = dict(
@@ -45,6 +45,14 @@ def build_miniclip(cfg: dict = MINICLIP_CFG):
     model = CLIP(cfg['embed_dim'], CLIPVisionCfg(**cfg['vision_cfg']), CLIPTextCfg(**cfg['text_cfg']), quick_gelu=True)
     model.visual.conv1 = ConvStem(cfg['vision_cfg']['width'])
     return model
+
+def miniclip_cfg(pool_type: str = 'tok', # how g pools the image: 'tok' (the class token, as ViT-B/16) or 'avg' (the patch mean)
+                ) -> dict:
+    "`MINICLIP_CFG` with the image embedding g pooled as `pool_type` (open_clip's `VisionTransformer` option)."
+    if pool_type not in ('tok', 'avg'): raise ValueError(f"unknown pool_type {pool_type!r}; use 'tok' or 'avg'")
+    cfg = json.loads(json.dumps(MINICLIP_CFG))  # a deep copy
+    if pool_type != 'tok': cfg['vision_cfg']['pool_type'] = pool_type  # 'tok' adds no key: its files predate the option
+    return cfg
 
 def miniclip_tokenizer(cfg: dict = MINICLIP_CFG):
     "open_clip's BPE tokenizer with MiniCLIP's context length."
@@ -116,6 +124,7 @@ class PretrainConfig:
     threads: int = 0  # torch threads (0: leave torch's default)
     cycles: int = 2  # warm restarts: a longer run continues a shorter one's checkpoint
     cycle_decay: float = 0.5  # peak lr of cycle k is lr * cycle_decay**k
+    pool_type: str = 'tok'  # g: the class token ('tok', as ViT-B/16) or the mean of the patch tokens ('avg')
 
     @property
     def total_steps(self): return self.steps * self.cycles
@@ -151,7 +160,7 @@ def pretrain_miniclip(out='runs/miniclip', # folder for checkpoint and log; an e
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     if cfg.threads: torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    model, tok = build_miniclip(), miniclip_tokenizer()
+    model, tok = build_miniclip(miniclip_cfg(cfg.pool_type)), miniclip_tokenizer()
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and 'embedding' not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and 'embedding' not in n)]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': cfg.weight_decay}, {'params': no_decay, 'weight_decay': 0.}], lr=cfg.lr)
@@ -194,7 +203,8 @@ def export_miniclip(ckpt='runs/miniclip/last.pt', # a pretraining checkpoint
     state = torch.load(ckpt, weights_only=True)
     out = Path(out or data_dir() / MINICLIP_FILE)
     tensors = {k: v.half().contiguous() if v.is_floating_point() else v.contiguous() for k, v in state['model'].items()}
-    meta = {'miniclip_cfg': json.dumps(MINICLIP_CFG), 'step': str(state['step']), 'pretrain_cfg': json.dumps(state['cfg'])}
+    pool = state['cfg'].get('pool_type', 'tok')  # checkpoints from before the option pooled the class token
+    meta = {'miniclip_cfg': json.dumps(miniclip_cfg(pool)), 'step': str(state['step']), 'pretrain_cfg': json.dumps(state['cfg'])}
     tmp = out.with_name(out.name + '.tmp'); save_file(tensors, str(tmp), metadata=meta); os.replace(tmp, out)
     return out
 
@@ -203,16 +213,17 @@ def load_miniclip(pretrained='shapes', # 'shapes' (the shipped weights), a .safe
     "MiniCLIP and its tokenizer, with the shipped Shapes-world weights by default; needs no network."
     from safetensors import safe_open
     from safetensors.torch import load_file
-    model = build_miniclip()
-    if pretrained is not None:
-        path = data_dir() / MINICLIP_FILE if pretrained == 'shapes' else Path(pretrained)
-        if not path.exists():
-            raise FileNotFoundError(f"MiniCLIP weights {path} not found; retrain them with `pretrain_miniclip()` and "
-                                    f"`export_miniclip()` (see nbs/02_miniclip.ipynb), or pass pretrained=None for random weights")
-        with safe_open(str(path), 'pt') as f: cfg = json.loads(f.metadata().get('miniclip_cfg', '{}'))
-        if cfg and cfg != json.loads(json.dumps(MINICLIP_CFG)):
-            raise ValueError(f"{path} holds a MiniCLIP of another config ({cfg}); this code builds {MINICLIP_CFG}")
-        model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
+    if pretrained is None: return build_miniclip().to(device).eval(), miniclip_tokenizer()
+    path = data_dir() / MINICLIP_FILE if pretrained == 'shapes' else Path(pretrained)
+    if not path.exists():
+        raise FileNotFoundError(f"MiniCLIP weights {path} not found; retrain them with `pretrain_miniclip()` and "
+                                f"`export_miniclip()` (see nbs/02_miniclip.ipynb), or pass pretrained=None for random weights")
+    with safe_open(str(path), 'pt') as f: cfg = json.loads(f.metadata().get('miniclip_cfg', '{}'))
+    pool = cfg.get('vision_cfg', {}).get('pool_type', 'tok')  # the one option a MiniCLIP file may choose
+    if cfg and (pool not in ('tok', 'avg') or cfg != miniclip_cfg(pool)):
+        raise ValueError(f"{path} holds a MiniCLIP of another config ({cfg}); this code builds {MINICLIP_CFG}")
+    model = build_miniclip(miniclip_cfg(pool))
+    model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
     return model.to(device).eval(), miniclip_tokenizer()
 
 # %% ../nbs/02_miniclip.ipynb #71192150
@@ -223,10 +234,12 @@ def pretrain_cli(argv=None):
     p.add_argument('--out', default='runs/miniclip', help='run folder (resumed when it holds a checkpoint)')
     p.add_argument('--steps', type=int, default=PretrainConfig.steps, help='steps per cycle')
     p.add_argument('--cycles', type=int, default=PretrainConfig.cycles, help='cosine cycles (warm restarts at half the lr)')
+    p.add_argument('--pool', choices=('tok', 'avg'), default=PretrainConfig.pool_type,
+                   help="image embedding g: the class token ('tok', as ViT-B/16) or the patch mean ('avg')")
     p.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default)')
     p.add_argument('--export', default=None, help='where to write the weights (default: data/miniclip_shapes.safetensors)')
     a = p.parse_args(argv)
-    cfg = PretrainConfig(steps=a.steps, cycles=a.cycles, threads=a.threads)
+    cfg = PretrainConfig(steps=a.steps, cycles=a.cycles, threads=a.threads, pool_type=a.pool)
     pretrain_miniclip(a.out, cfg)
     f = export_miniclip(Path(a.out) / 'last.pt', a.export)
     if a.export is None: shutil.copy(Path(a.out) / 'log.csv', data_dir() / 'miniclip_shapes_log.csv')
