@@ -83,6 +83,7 @@ class StudyConfig:
     out: str = 'runs/ablation'
     root: str | None = None  # dataset folder (real datasets only)
     overrides: dict = field(default_factory=dict)  # base config fields changed for every row, e.g. {'loss': 'ce'}
+    rows: tuple = ()  # run only these rows (names as the table prints them); empty: every row
 
 QUICK = dict(seeds=(0,), iters=30, batch_size=8, warmup=5, eval_n=40)  # `--quick`: a smoke run, minutes on 2 cores, numbers meaningless
 
@@ -138,6 +139,8 @@ def run_study(s: StudyConfig = StudyConfig(), progress: bool = True) -> list:
     "Run (or resume) every row x seed of a study; per-row mean and std."
     from tqdm.auto import tqdm
     rows = study_rows(s.table, study_base(s))
+    if unknown := [n for n in s.rows if n not in rows]: raise ValueError(f"unknown rows {unknown} of {s.table}; choose from {list(rows)}")
+    if s.rows: rows = {n: c for n, c in rows.items() if n in s.rows}
     if len({slug(n) for n in rows}) < len(rows): raise ValueError(f"two rows of {s.table} share a result folder: {sorted(map(slug, rows))}")
     jobs = [(n, c, seed) for n, c in rows.items() for seed in s.seeds]
     results, bar = [], tqdm(jobs, disable=not progress, desc=s.table)
@@ -219,6 +222,7 @@ def ablate_cli(argv=None):
     p.add_argument('--eval-every', type=int, help="also score every this many iterations (a learning curve in each row's log.csv)")
     p.add_argument('--set', action='append', default=[], metavar='FIELD=VALUE',
                    help="change a field of the base config for every row, e.g. --set loss=ce (repeatable)")
+    p.add_argument('--rows', nargs='+', metavar='ROW', help='run only these rows, named as the table prints them (default: all)')
     p.add_argument('--out', default='runs/ablation', help='folder of the per-row results (resumed when present)')
     p.add_argument('--root', help='dataset folder, for real-dataset presets')
     p.add_argument('--threads', type=int, help='torch threads of this process (run seeds as parallel processes with 1 each)')
@@ -230,6 +234,7 @@ def ablate_cli(argv=None):
     if a.quick and a.out == 'runs/ablation': a.out = 'runs/ablation-quick'
     for k in ('seeds', 'iters', 'batch_size', 'eval_n', 'lr', 'warmup', 'encoder_lr_mult', 'eval_every'):
         if getattr(a, k) is not None: kw[k] = tuple(getattr(a, k)) if k == 'seeds' else getattr(a, k)
+    if a.rows: kw['rows'] = tuple(a.rows)
     try: overrides = parse_overrides(a.set, preset(a.base))
     except ValueError as e: p.error(str(e))
     s = StudyConfig(table=a.table, base=a.base, out=a.out, root=a.root, overrides=overrides, **kw)
