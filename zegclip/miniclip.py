@@ -15,11 +15,11 @@ from .shapes import ShapesConfig, ShapesDataset, shapes_sample, SHAPE_CLASSES, S
 from .clip import data_dir  # the course's data/ folder (ZEGCLIP_DATA overrides it)
 
 # %% auto #0
-__all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_FILE', 'ConvStem', 'build_miniclip', 'miniclip_cfg',
-           'miniclip_tokenizer', 'to_tensor', 'caption_batch', 'multi_positive_clip_loss', 'class_text_embeddings',
-           'zero_shot_eval', 'PretrainConfig', 'save_atomic', 'pretrain_miniclip', 'export_miniclip', 'load_miniclip',
-           'pretrain_cli', 'show_pretraining', 'shapes_eval', 'shapes_eval_cli', 'patch_tokens', 'tokens_to_map',
-           'shapes_seg_batch', 'dense_zero_shot', 'supervised_check']
+__all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_FILE', 'ConvStem', 'build_miniclip',
+           'miniclip_cfg', 'miniclip_tokenizer', 'to_tensor', 'caption_batch', 'multi_positive_clip_loss',
+           'class_text_embeddings', 'zero_shot_eval', 'PretrainConfig', 'save_atomic', 'pretrain_miniclip',
+           'export_miniclip', 'load_miniclip', 'pretrain_cli', 'show_pretraining', 'shapes_eval', 'shapes_eval_cli',
+           'patch_tokens', 'tokens_to_map', 'shapes_seg_batch', 'dense_labels', 'dense_zero_shot', 'supervised_check']
 
 # %% ../nbs/02_miniclip.ipynb #735d3593
 MINICLIP_CFG = dict(
@@ -46,10 +46,12 @@ def build_miniclip(cfg: dict = MINICLIP_CFG):
     model.visual.conv1 = ConvStem(cfg['vision_cfg']['width'])
     return model
 
+MINICLIP_POOLS = ('tok', 'avg')  # how g may pool: the class token (as ViT-B/16) or the patch mean
+
 def miniclip_cfg(pool_type: str = 'tok', # how g pools the image: 'tok' (the class token, as ViT-B/16) or 'avg' (the patch mean)
                 ) -> dict:
     "`MINICLIP_CFG` with the image embedding g pooled as `pool_type` (open_clip's `VisionTransformer` option)."
-    if pool_type not in ('tok', 'avg'): raise ValueError(f"unknown pool_type {pool_type!r}; use 'tok' or 'avg'")
+    if pool_type not in MINICLIP_POOLS: raise ValueError(f"unknown pool_type {pool_type!r}; use one of {MINICLIP_POOLS}")
     cfg = json.loads(json.dumps(MINICLIP_CFG))  # a deep copy
     if pool_type != 'tok': cfg['vision_cfg']['pool_type'] = pool_type  # 'tok' adds no key: its files predate the option
     return cfg
@@ -220,7 +222,7 @@ def load_miniclip(pretrained='shapes', # 'shapes' (the shipped weights), a .safe
                                 f"`export_miniclip()` (see nbs/02_miniclip.ipynb), or pass pretrained=None for random weights")
     with safe_open(str(path), 'pt') as f: cfg = json.loads(f.metadata().get('miniclip_cfg', '{}'))
     pool = cfg.get('vision_cfg', {}).get('pool_type', 'tok')  # the one option a MiniCLIP file may choose
-    if cfg and (pool not in ('tok', 'avg') or cfg != miniclip_cfg(pool)):
+    if cfg and (pool not in MINICLIP_POOLS or cfg != miniclip_cfg(pool)):
         raise ValueError(f"{path} holds a MiniCLIP of another config ({cfg}); this code builds {MINICLIP_CFG}")
     model = build_miniclip(miniclip_cfg(pool))
     model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
@@ -234,7 +236,7 @@ def pretrain_cli(argv=None):
     p.add_argument('--out', default='runs/miniclip', help='run folder (resumed when it holds a checkpoint)')
     p.add_argument('--steps', type=int, default=PretrainConfig.steps, help='steps per cycle')
     p.add_argument('--cycles', type=int, default=PretrainConfig.cycles, help='cosine cycles (warm restarts at half the lr)')
-    p.add_argument('--pool', choices=('tok', 'avg'), default=PretrainConfig.pool_type,
+    p.add_argument('--pool', choices=MINICLIP_POOLS, default=PretrainConfig.pool_type,
                    help="image embedding g: the class token ('tok', as ViT-B/16) or the patch mean ('avg')")
     p.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default)')
     p.add_argument('--export', default=None, help='where to write the weights (default: data/miniclip_shapes.safetensors)')
@@ -302,6 +304,14 @@ def shapes_seg_batch(ds, idx):
     y = torch.from_numpy(np.stack([reduce_zero_label(l) for _, l in items]).astype(np.int64))  # (B, H, W)
     return to_tensor([im for im, _ in items]), y
 
+def dense_labels(model, # a MiniCLIP (any open_clip CLIP with `output_tokens`)
+                 txt: torch.Tensor, # (C, D) L2-normalised class text embeddings
+                 x: torch.Tensor, # (B, 3, H, W) normalised images
+                ) -> torch.Tensor:
+    "Each pixel labelled by the class whose text is nearest to its patch token (MaskCLIP, no training): (B, H, W)."
+    emb = F.normalize(patch_tokens(model.visual, x) @ model.visual.proj, dim=-1)  # (B, N, D)
+    return tokens_to_map(emb @ txt.T, x.shape[-2:]).argmax(1)  # (B, H, W)
+
 @torch.no_grad()
 def dense_zero_shot(model, tokenizer, n=200, seed=4321, split='test', batch_size=50):
     "Training-free dense baseline (MaskCLIP): each patch takes the most similar class name; a `ConfusionMatrix` over `n` images."
@@ -311,8 +321,7 @@ def dense_zero_shot(model, tokenizer, n=200, seed=4321, split='test', batch_size
     cm = ConfusionMatrix(len(SHAPE_CLASSES))
     for s in range(0, n, batch_size):
         x, y = shapes_seg_batch(ds, range(s, min(n, s + batch_size)))
-        emb = F.normalize(patch_tokens(model.visual, x) @ model.visual.proj, dim=-1)  # (B, N, D)
-        cm.update(tokens_to_map(emb @ txt.T, y.shape[-2:]).argmax(1), y)
+        cm.update(dense_labels(model, txt, x), y)
     return cm
 
 # %% ../nbs/02_miniclip.ipynb #74af3cb4
