@@ -73,13 +73,13 @@ class StudyConfig:
     table: str = 'table5'
     base: str | ZegCLIPConfig = 'shapes-zegclip'  # preset name or config every row is derived from
     seeds: tuple = (0, 1)
-    iters: int = 1000
+    iters: int = 4000
     batch_size: int = 16
-    warmup: int = 100  # linear warm-up iterations (the official 1,500 is for 20k-iteration schedules)
+    warmup: int = 400  # linear warm-up iterations (the official 1,500 is for 20k-iteration schedules)
     lr: float = 1e-3  # AdamW learning rate of the decoder and queries (official: 2e-4; see 'The schedule' below)
     encoder_lr_mult: float = 0.2  # the image encoder's FT weights and deep prompts keep the official 2e-4
     eval_n: int = 300  # held-out images scored per row
-    eval_every: int = 0  # also score every this many iterations: a learning curve in each row's log.csv (0: at the end only)
+    eval_every: int = 1000  # also score every this many iterations: a learning curve in each row's log.csv (0: at the end only)
     out: str = 'runs/ablation'
     root: str | None = None  # dataset folder (real datasets only)
     overrides: dict = field(default_factory=dict)  # base config fields changed for every row, e.g. {'loss': 'ce'}

@@ -15,11 +15,12 @@ from .shapes import ShapesConfig, ShapesDataset, shapes_sample, SHAPE_CLASSES, S
 from .clip import data_dir  # the course's data/ folder (ZEGCLIP_DATA overrides it)
 
 # %% auto #0
-__all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_FILE', 'ConvStem', 'build_miniclip',
-           'miniclip_cfg', 'miniclip_tokenizer', 'to_tensor', 'caption_batch', 'multi_positive_clip_loss',
-           'class_text_embeddings', 'zero_shot_eval', 'PretrainConfig', 'save_atomic', 'pretrain_miniclip',
-           'export_miniclip', 'load_miniclip', 'pretrain_cli', 'show_pretraining', 'shapes_eval', 'shapes_eval_cli',
-           'patch_tokens', 'tokens_to_map', 'shapes_seg_batch', 'dense_labels', 'dense_zero_shot', 'supervised_check']
+__all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_POOL', 'MINICLIP_FILE', 'ConvStem',
+           'build_miniclip', 'miniclip_cfg', 'miniclip_tokenizer', 'to_tensor', 'caption_batch',
+           'multi_positive_clip_loss', 'class_text_embeddings', 'zero_shot_eval', 'PretrainConfig', 'save_atomic',
+           'pretrain_miniclip', 'export_miniclip', 'load_miniclip', 'pretrain_cli', 'show_pretraining', 'shapes_eval',
+           'shapes_eval_cli', 'patch_tokens', 'tokens_to_map', 'shapes_seg_batch', 'dense_labels', 'dense_zero_shot',
+           'supervised_check']
 
 # %% ../nbs/02_miniclip.ipynb #735d3593
 MINICLIP_CFG = dict(
@@ -40,15 +41,18 @@ class ConvStem(nn.Module):
     def forward(self, x):
         return self.c3(F.gelu(self.c2(F.gelu(self.c1(x)))))
 
-def build_miniclip(cfg: dict = MINICLIP_CFG):
+def build_miniclip(cfg: dict | None = None, # a `miniclip_cfg` (default: `miniclip_cfg()`, the shipped pooling)
+                  ):
     "A randomly initialised MiniCLIP: an open_clip `CLIP` (QuickGELU) whose `visual.conv1` is a `ConvStem`."
+    cfg = cfg or miniclip_cfg()
     model = CLIP(cfg['embed_dim'], CLIPVisionCfg(**cfg['vision_cfg']), CLIPTextCfg(**cfg['text_cfg']), quick_gelu=True)
     model.visual.conv1 = ConvStem(cfg['vision_cfg']['width'])
     return model
 
 MINICLIP_POOLS = ('tok', 'avg')  # how g may pool: the class token (as ViT-B/16) or the patch mean
+MINICLIP_POOL = 'avg'  # the shipped MiniCLIP's: the patch mean labels patches far better (see 'Pooling' below)
 
-def miniclip_cfg(pool_type: str = 'tok', # how g pools the image: 'tok' (the class token, as ViT-B/16) or 'avg' (the patch mean)
+def miniclip_cfg(pool_type: str = MINICLIP_POOL, # how g pools the image: 'tok' (the class token, as ViT-B/16) or 'avg' (the patch mean)
                 ) -> dict:
     "`MINICLIP_CFG` with the image embedding g pooled as `pool_type` (open_clip's `VisionTransformer` option)."
     if pool_type not in MINICLIP_POOLS: raise ValueError(f"unknown pool_type {pool_type!r}; use one of {MINICLIP_POOLS}")
@@ -126,7 +130,7 @@ class PretrainConfig:
     threads: int = 0  # torch threads (0: leave torch's default)
     cycles: int = 2  # warm restarts: a longer run continues a shorter one's checkpoint
     cycle_decay: float = 0.5  # peak lr of cycle k is lr * cycle_decay**k
-    pool_type: str = 'tok'  # g: the class token ('tok', as ViT-B/16) or the mean of the patch tokens ('avg')
+    pool_type: str = MINICLIP_POOL  # g: the class token ('tok', as ViT-B/16) or the mean of the patch tokens ('avg')
 
     @property
     def total_steps(self): return self.steps * self.cycles
@@ -144,7 +148,7 @@ def save_atomic(obj, path):
 
 def _check_recipe(state, cfg: PretrainConfig, world: ShapesConfig, ckpt):
     "Resuming is allowed with the same recipe, or the same one with more cycles (the earlier cycles are identical)."
-    old = {**asdict(PretrainConfig(cycles=1)), **state['cfg']}  # checkpoints from before `cycles` existed ran one cycle
+    old = {**asdict(PretrainConfig(cycles=1, pool_type='tok')), **state['cfg']}  # older checkpoints: one cycle, class token
     new = asdict(cfg)
     free = ('cycles', 'threads', 'ckpt_every')  # more cycles extend the run; threads and checkpoint spacing change no weight
     same = {k: v for k, v in old.items() if k not in free} == {k: v for k, v in new.items() if k not in free}

@@ -72,7 +72,8 @@ _BASE = {
     'context': ZegCLIPConfig(dataset='context', templates='multi'),
     'shapes': ZegCLIPConfig(dataset='shapes', backbone='MiniCLIP', pretrained='shapes', prompt_layers='1-6',
                             double_cls=False, dec_width=128, dec_heads=4, dec_ffn=512, keep_unused_self_attn=False,
-                            img_size=64, crop=64, stride=53),
+                            img_size=64, crop=64, stride=53,
+                            ratio_range=(1., 1.)),  # the world's own scale: 0.5-2 halves 19-px shapes (nbs/11)
 }
 PRESETS = {f'{k}-zegclip{s}': replace(c, **kw) for k, c in _BASE.items()
            for s, kw in (('', {}), ('-st', dict(setting='transductive', calibration=0.)), ('-fully', dict(setting='fully')))}
