@@ -18,7 +18,7 @@ __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'study_row
            'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides',
            'ablate_cli', 'shipped_results', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies',
            'design_table', 'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats',
-           'recognition_gap', 'multi_object_recall']
+           'calibration_sweep', 'recognition_gap', 'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -376,6 +376,25 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
         sums += torch.stack([true.sum(), best(wrong, seen), best(wrong, ~seen)])
         count += len(y)
     return dict(zip(('true', 'best wrong seen', 'best wrong unseen'), (sums / max(count, 1)).tolist()))
+
+# %% ../nbs/11_ablation.ipynb #c8b5ca41
+def calibration_sweep(model, # an inductive `ZegCLIP` trained with a per-class sigmoid loss (NEL)
+                      values=(0., .05, .1, .15), # seen-class calibrations to score it with
+                      n: int = 300, # held-out images: the study's evaluation split ('val')
+                      root=None, # dataset folder (real datasets only)
+                     ) -> dict:
+    "The model's `METRICS` when scored with each seen-class calibration in `values` (the model is left as it was)."
+    from zegclip.train import evaluate, make_datasets
+    if model.config.loss == 'ce': raise ValueError("an exclusive-loss ('ce') model takes a softmax: the calibration does not apply")
+    _, ds = make_datasets(model.config, TrainConfig(eval_n=n), root)
+    cfg, out = model.config, {}
+    try:
+        for v in values:
+            model.config = replace(cfg, calibration=float(v))
+            r = evaluate(model, ds)
+            out[float(v)] = {k: r[k] for k in METRICS}
+    finally: model.config = cfg
+    return out
 
 # %% ../nbs/11_ablation.ipynb #7c8dcec5
 @torch.no_grad()
