@@ -14,11 +14,11 @@ from .rd import RD_FORMATS
 from .train import TrainConfig, train, read_log
 
 # %% auto #0
-__all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'run_row', 'aggregate',
-           'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides',
-           'ablate_cli', 'shipped_results', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies',
-           'design_table', 'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats',
-           'calibration_sweep', 'recognition_gap', 'multi_object_recall']
+__all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'schedule', 'run_row',
+           'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study',
+           'write_report', 'parse_overrides', 'ablate_cli', 'shipped_results', 'ship_results', 'learning_curves',
+           'plot_curves', 'compare_studies', 'design_table', 'paper_targets', 'export_zegclip', 'load_zegclip',
+           'held_out_scores', 'score_stats', 'calibration_sweep', 'recognition_gap', 'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -92,14 +92,17 @@ def slug(name: str) -> str:
     s = re.sub(r'[^A-Za-z0-9]+', '_', name).strip('_').lower()
     return s if re.fullmatch(r'[A-Za-z0-9 +()-]*', name) else f"{s}_{hashlib.md5(name.encode()).hexdigest()[:6]}"
 
-def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=False) -> dict:
-    "Train and evaluate one row with one seed, or read its `result.json` when it already exists."
-    out = Path(s.out) / s.table / slug(name) / f'seed{seed}'
-    res = out / 'result.json'
+def schedule(s: StudyConfig) -> dict:
+    "What a row's `result.json` records of the study that produced it (compared on resume)."
     sched = {k: getattr(s, k) for k in ('iters', 'batch_size', 'warmup', 'lr', 'encoder_lr_mult', 'eval_n')}
     if s.overrides: sched['overrides'] = dict(s.overrides)
     if s.eval_every: sched['eval_every'] = s.eval_every
-    sched = json.loads(json.dumps(sched))  # as result.json stores it (tuples become lists)
+    return json.loads(json.dumps(sched))  # as result.json stores it (tuples become lists)
+
+def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=False) -> dict:
+    "Train and evaluate one row with one seed, or read its `result.json` when it already exists."
+    out = Path(s.out) / s.table / slug(name) / f'seed{seed}'
+    res, sched = out / 'result.json', schedule(s)
     if res.exists():
         r = json.loads(res.read_text())
         if r.get('schedule') != sched:
@@ -112,6 +115,12 @@ def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=F
     r = {'row': name, 'seed': seed, **{k: float(m[k]) for k in METRICS}, 'seconds': round(time.time() - t0, 1), 'schedule': sched}
     tmp = res.with_name('result.json.tmp'); tmp.write_text(json.dumps(r)); os.replace(tmp, res)
     return r
+
+def finished_study(s: StudyConfig) -> list:
+    "Per-row mean and std of every finished (row, seed) of the table in `s.out` with this schedule, whichever process ran it."
+    found = [json.loads(f.read_text()) for n in study_rows(s.table, study_base(s))
+             for f in sorted((Path(s.out) / s.table / slug(n)).glob('seed*/result.json'))]
+    return aggregate([r for r in found if r.get('schedule') == schedule(s)])
 
 def aggregate(results: list) -> list:
     "Per-row mean and std (over seeds) of each metric, in the order rows first appear."
@@ -186,7 +195,7 @@ def write_report(rows: list, s: StudyConfig) -> dict:
     keys = ['row', 'seeds'] + [k + e for k in METRICS for e in ('', ' std')]
     with open(base.with_suffix('.csv'), 'w', newline='') as f:
         wr = csv.DictWriter(f, keys); wr.writeheader(); wr.writerows([{k: r[k] for k in keys} for r in rows])
-    md = (f"Schedule: {s.iters} iterations, batch {s.batch_size}, lr {s.lr}, warm-up {s.warmup}, seeds {list(s.seeds)}, "
+    md = (f"Schedule: {s.iters} iterations, batch {s.batch_size}, lr {s.lr}, warm-up {s.warmup}, seeds per row {[r['seeds'] for r in rows]}, "
           f"base {s.base}{' with ' + str(s.overrides) if s.overrides else ''}\n\n" + format_table(rows, s.table))
     base.with_suffix('.md').write_text(md + '\n')
     fig = plot_study(rows, s.table); fig.savefig(base.with_suffix('.png'), dpi=80)
@@ -240,10 +249,11 @@ def ablate_cli(argv=None):
     s = StudyConfig(table=a.table, base=a.base, out=a.out, root=a.root, overrides=overrides, **kw)
     t0 = time.time()
     rows = run_study(s, progress=not a.json)
-    files = write_report(rows, s)
+    report = finished_study(s)  # with the rows other processes finished in the same --out
+    files = write_report(report, s)
     if a.json: print(json.dumps(rows))
     else:
-        print(format_table(rows, s.table))
+        print(format_table(report, s.table))
         print(f"\n{len(rows)} rows in {time.time() - t0:.0f} s; wrote {', '.join(files.values())}")
     return 0
 
