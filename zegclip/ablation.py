@@ -14,11 +14,12 @@ from .rd import RD_FORMATS
 from .train import TrainConfig, train, read_log
 
 # %% auto #0
-__all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'study_rows', 'StudyConfig', 'slug', 'schedule', 'run_row',
-           'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study',
-           'write_report', 'parse_overrides', 'ablate_cli', 'shipped_results', 'ship_results', 'learning_curves',
-           'plot_curves', 'compare_studies', 'design_table', 'paper_targets', 'export_zegclip', 'load_zegclip',
-           'held_out_scores', 'score_stats', 'calibration_sweep', 'recognition_gap', 'multi_object_recall']
+__all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'study_rows', 'StudyConfig', 'slug',
+           'schedule', 'run_row', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study',
+           'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli', 'shipped_results',
+           'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'paper_targets',
+           'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_study',
+           'with_diagnosis', 'recognition_gap', 'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -160,15 +161,16 @@ def run_study(s: StudyConfig = StudyConfig(), progress: bool = True) -> list:
 
 # %% ../nbs/11_ablation.ipynb #e7cc35aa
 def format_table(rows: list, table: str = 'table5') -> str:
-    "Markdown table: mean +- std of each metric on the Shapes world, and the paper's VOC numbers."
+    "Markdown table: mean +- std over seeds of each metric on the Shapes world, and the paper's VOC numbers."
     paper = PAPER.get(table, {})
-    head = '| row | ' + ' | '.join(METRICS) + ' | paper (VOC) ' + ' / '.join(METRICS) + ' |'
-    lines = [head, '|' + '---|' * (len(METRICS) + 2)]
+    head = '| row | seeds | ' + ' | '.join(METRICS) + ' | paper (VOC) ' + ' / '.join(METRICS) + ' |'
+    lines = [head, '|' + '---|' * (len(METRICS) + 3)]
     for r in rows:
-        ours = ' | '.join(f"{r[k]:.1f} ± {r[k + ' std']:.1f}" for k in METRICS)
+        n = r.get('seeds', 1)  # one seed has no std: none is printed
+        ours = ' | '.join(f"{r[k]:.1f} ± {r[k + ' std']:.1f}" if n > 1 else f"{r[k]:.1f}" for k in METRICS)
         p = paper.get(r['row'])
         name = r['row'].replace('|', r'\|')  # Table 4's |t-g| inside a markdown table
-        lines.append(f"| {name} | {ours} | {' / '.join(f'{v:.1f}' for v in p) if p else '-'} |")
+        lines.append(f"| {name} | {n} | {ours} | {' / '.join(f'{v:.1f}' for v in p) if p else '-'} |")
     return '\n'.join(lines)
 
 def plot_study(rows: list, table: str = 'table5', ax=None):
@@ -404,6 +406,48 @@ def calibration_sweep(model, # an inductive `ZegCLIP` trained with a per-class s
             r = evaluate(model, ds)
             out[float(v)] = {k: r[k] for k in METRICS}
     finally: model.config = cfg
+    return out
+
+# %% ../nbs/11_ablation.ipynb #4a42afe4
+DIAGNOSIS = 'diagnosis.json'
+
+def _row_dirs(s: StudyConfig):
+    "(row name, seed, folder) of every row and seed of study `s`."
+    for name in study_rows(s.table, study_base(s)):
+        for seed in s.seeds: yield name, seed, Path(s.out) / s.table / slug(name) / f'seed{seed}'
+
+def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
+                   values=(0., .05, .1, .15), # seen-class calibrations of `calibration_sweep`
+                   n_scores: int = 32, # held-out images of `score_stats`
+                  ) -> list:
+    "Write `diagnosis.json` beside each finished row of `s` whose `last.pt` is still there; the files written."
+    from zegclip.demo import load_model
+    written = []
+    for name, seed, out in _row_dirs(s):
+        res, ck, f = out / 'result.json', out / 'last.pt', out / DIAGNOSIS
+        if f.exists() or not (res.exists() and ck.exists()) or json.loads(res.read_text()).get('schedule') != schedule(s): continue
+        model = load_model(checkpoint=ck)
+        d = {'row': name, 'seed': seed, 'scores': score_stats(model, n_scores)}
+        if model.config.loss != 'ce' and model.config.setting == 'inductive':  # the calibration only moves seen against unseen
+            d['calibration'] = {str(v): m for v, m in calibration_sweep(model, values, s.eval_n, s.root).items()}
+        tmp = f.with_name(f.name + '.tmp'); tmp.write_text(json.dumps(d)); os.replace(tmp, f)
+        written.append(f)
+    return written
+
+def with_diagnosis(rows: list, # aggregated rows of study `s` (`run_study`, `finished_study`)
+                   s: StudyConfig) -> list:
+    "The rows with their `diagnosis.json`: 'scores (seed 0)' from the first seed, 'calibration' as the mean over seeds."
+    found = {}
+    for name, seed, out in _row_dirs(s):
+        if (out / DIAGNOSIS).exists(): found.setdefault(name, []).append(json.loads((out / DIAGNOSIS).read_text()))
+    out = []
+    for r in rows:
+        ds, r = found.get(r['row'], []), dict(r)
+        if ds and ds[0]['seed'] == s.seeds[0]: r['scores (seed 0)'] = ds[0]['scores']
+        if cal := [d['calibration'] for d in ds if 'calibration' in d]:
+            r['calibration'] = {v: {k: float(np.mean([c[v][k] for c in cal])) for k in METRICS} for v in cal[0]}
+            r['calibration seeds'] = len(cal)
+        out.append(r)
     return out
 
 # %% ../nbs/11_ablation.ipynb #7c8dcec5
