@@ -17,9 +17,9 @@ from .train import TrainConfig, train, read_log
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'study_rows', 'StudyConfig', 'slug',
            'schedule', 'run_row', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study',
            'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli', 'shipped_results',
-           'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'paper_targets',
-           'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_study',
-           'with_diagnosis', 'recognition_gap', 'multi_object_recall']
+           'miniclip_record', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table',
+           'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep',
+           'diagnose_study', 'with_diagnosis', 'recognition_gap', 'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -266,13 +266,22 @@ def shipped_results(table: str = 'table5') -> list | None:
     f = data_dir() / f'ablation_{table}.json'
     return json.loads(f.read_text())['rows'] if f.exists() else None
 
+def miniclip_record(cfg: ZegCLIPConfig) -> dict | None:
+    "Which MiniCLIP a study ran on: 'shapes' named another file before v2, so its pooling and checksum are recorded too."
+    from safetensors import safe_open
+    from zegclip.miniclip import miniclip_path
+    if cfg.backbone != 'MiniCLIP' or cfg.pretrained is None: return None
+    f = miniclip_path(cfg.pretrained)
+    with safe_open(str(f), 'pt') as sf: pool = json.loads(sf.metadata()['miniclip_cfg'])['vision_cfg'].get('pool_type', 'tok')
+    return {'pretrained': cfg.pretrained, 'file': f.name, 'pool_type': pool, 'sha256': hashlib.sha256(f.read_bytes()).hexdigest()[:16]}
+
 def ship_results(rows: list, s: StudyConfig, seconds: float, machine: str,
                  name: str | None = None, # file `data/ablation_<name>.json`; default: the study's table
                 ):
     "Write a finished study's rows, schedule and provenance to `data/ablation_<table>.json`."
     from zegclip.clip import data_dir
     meta = {k: v for k, v in asdict(s).items() if k != 'base'} | {'base': s.base if isinstance(s.base, str) else 'custom'}
-    out = {'study': meta, 'seconds': seconds, 'machine': machine, 'rows': rows}
+    out = {'study': meta, 'miniclip': miniclip_record(study_base(s)), 'seconds': seconds, 'machine': machine, 'rows': rows}
     if s.eval_every: out['curves'] = learning_curves(s)
     (data_dir() / f'ablation_{name or s.table}.json').write_text(json.dumps(out, indent=1))
 
@@ -314,9 +323,15 @@ def compare_studies(saved: list, # rows of a shipped study (`shipped_results`)
 
 def design_table(names: list, table: str = 'table5') -> str:
     "The shipped trained numbers of some rows, beside the paper's: what a design notebook shows of its effect."
-    rows = shipped_results(table)
-    if rows is None: return 'no shipped results: run `zegclip ablate`, then `ship_results`'
-    return format_table([r for r in rows if r['row'] in names], table)
+    from zegclip.clip import data_dir
+    f = data_dir() / f'ablation_{table}.json'
+    if not f.exists(): return 'no shipped results: run `zegclip ablate`, then `ship_results`'
+    d = json.loads(f.read_text())
+    rows, st, mc = d['rows'], d['study'], d.get('miniclip')
+    head = (f"{table} on the Shapes world: {st['iters']:,} iterations, seeds {', '.join(map(str, st['seeds']))}"
+            + (f", {st['overrides']}" if st.get('overrides') else '')
+            + (f"; MiniCLIP {mc['file']} (pool {mc['pool_type']})" if mc else '; MiniCLIP v1 (class token; the study predates the record)'))
+    return head + '\n\n' + format_table([r for r in rows if r['row'] in names], table)
 
 # %% ../nbs/11_ablation.ipynb #f478baab
 def paper_targets(rows: list) -> dict:

@@ -18,9 +18,9 @@ from .clip import data_dir  # the course's data/ folder (ZEGCLIP_DATA overrides 
 __all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_POOL', 'MINICLIP_FILE', 'ConvStem',
            'build_miniclip', 'miniclip_cfg', 'miniclip_tokenizer', 'to_tensor', 'caption_batch',
            'multi_positive_clip_loss', 'class_text_embeddings', 'zero_shot_eval', 'PretrainConfig', 'save_atomic',
-           'pretrain_miniclip', 'export_miniclip', 'load_miniclip', 'pretrain_cli', 'show_pretraining', 'shapes_eval',
-           'shapes_eval_cli', 'patch_tokens', 'tokens_to_map', 'shapes_seg_batch', 'dense_labels', 'dense_zero_shot',
-           'supervised_check']
+           'pretrain_miniclip', 'export_miniclip', 'miniclip_path', 'load_miniclip', 'pretrain_cli', 'show_pretraining',
+           'shapes_eval', 'shapes_eval_cli', 'patch_tokens', 'tokens_to_map', 'shapes_seg_batch', 'dense_labels',
+           'dense_zero_shot', 'supervised_check']
 
 # %% ../nbs/02_miniclip.ipynb #735d3593
 MINICLIP_CFG = dict(
@@ -214,13 +214,18 @@ def export_miniclip(ckpt='runs/miniclip/last.pt', # a pretraining checkpoint
     tmp = out.with_name(out.name + '.tmp'); save_file(tensors, str(tmp), metadata=meta); os.replace(tmp, out)
     return out
 
+def miniclip_path(pretrained='shapes', # 'shapes' (the shipped weights) or a .safetensors path
+                 ) -> Path:
+    "The weights file `load_miniclip(pretrained)` reads."
+    return data_dir() / MINICLIP_FILE if pretrained == 'shapes' else Path(pretrained)
+
 def load_miniclip(pretrained='shapes', # 'shapes' (the shipped weights), a .safetensors path, or None (random weights)
                   device='cpu'):
     "MiniCLIP and its tokenizer, with the shipped Shapes-world weights by default; needs no network."
     from safetensors import safe_open
     from safetensors.torch import load_file
     if pretrained is None: return build_miniclip().to(device).eval(), miniclip_tokenizer()
-    path = data_dir() / MINICLIP_FILE if pretrained == 'shapes' else Path(pretrained)
+    path = miniclip_path(pretrained)
     if not path.exists():
         raise FileNotFoundError(f"MiniCLIP weights {path} not found; retrain them with `pretrain_miniclip()` and "
                                 f"`export_miniclip()` (see nbs/02_miniclip.ipynb), or pass pretrained=None for random weights")
