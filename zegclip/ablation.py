@@ -292,8 +292,9 @@ def learning_curves(s: StudyConfig) -> dict:
     out = {}
     for name in study_rows(s.table, study_base(s)):
         for seed in s.seeds:
-            f = Path(s.out) / s.table / slug(name) / f'seed{seed}' / 'log.csv'
-            if f.exists(): out.setdefault(name, {})[str(seed)] = [{k: float(r[k]) for k in CURVE_KEYS} for r in read_log(f) if r['hIoU']]
+            d = Path(s.out) / s.table / slug(name) / f'seed{seed}'
+            if (d / 'result.json').exists():  # finished rows only: a row still training has a log too
+                out.setdefault(name, {})[str(seed)] = [{k: float(r[k]) for k in CURVE_KEYS} for r in read_log(d / 'log.csv') if r['hIoU']]
     return out
 
 def plot_curves(curves: dict, # `learning_curves`, or the 'curves' of a shipped study
