@@ -15,7 +15,7 @@ from .train import TrainConfig, train, read_log
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'study_rows', 'StudyConfig', 'slug',
-           'schedule', 'run_row', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study',
+           'schedule', 'row_dir', 'run_row', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study',
            'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli', 'shipped_results',
            'miniclip_record', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table',
            'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep',
@@ -100,9 +100,13 @@ def schedule(s: StudyConfig) -> dict:
     if s.eval_every: sched['eval_every'] = s.eval_every
     return json.loads(json.dumps(sched))  # as result.json stores it (tuples become lists)
 
+def row_dir(s: StudyConfig, name: str, seed: int) -> Path:
+    "The folder of one row and seed of study `s`: its checkpoint, `log.csv` and `result.json`."
+    return Path(s.out) / s.table / slug(name) / f'seed{seed}'
+
 def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=False) -> dict:
     "Train and evaluate one row with one seed, or read its `result.json` when it already exists."
-    out = Path(s.out) / s.table / slug(name) / f'seed{seed}'
+    out = row_dir(s, name, seed)
     res, sched = out / 'result.json', schedule(s)
     if res.exists():
         r = json.loads(res.read_text())
@@ -292,7 +296,7 @@ def learning_curves(s: StudyConfig) -> dict:
     out = {}
     for name in study_rows(s.table, study_base(s)):
         for seed in s.seeds:
-            d = Path(s.out) / s.table / slug(name) / f'seed{seed}'
+            d = row_dir(s, name, seed)
             if (d / 'result.json').exists():  # finished rows only: a row still training has a log too
                 out.setdefault(name, {})[str(seed)] = [{k: float(r[k]) for k in CURVE_KEYS} for r in read_log(d / 'log.csv') if r['hIoU']]
     return out
@@ -427,11 +431,6 @@ def calibration_sweep(model, # an inductive `ZegCLIP` trained with a per-class s
 # %% ../nbs/11_ablation.ipynb #4a42afe4
 DIAGNOSIS = 'diagnosis.json'
 
-def _row_dirs(s: StudyConfig):
-    "(row name, seed, folder) of every row and seed of study `s`."
-    for name in study_rows(s.table, study_base(s)):
-        for seed in s.seeds: yield name, seed, Path(s.out) / s.table / slug(name) / f'seed{seed}'
-
 def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
                    values=(0., .05, .1, .15), # seen-class calibrations of `calibration_sweep`
                    n_scores: int = 32, # held-out images of `score_stats`
@@ -439,26 +438,26 @@ def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
     "Write `diagnosis.json` beside each finished row of `s` whose `last.pt` is still there; the files written."
     from zegclip.demo import load_model
     written = []
-    for name, seed, out in _row_dirs(s):
-        res, ck, f = out / 'result.json', out / 'last.pt', out / DIAGNOSIS
-        if f.exists() or not (res.exists() and ck.exists()) or json.loads(res.read_text()).get('schedule') != schedule(s): continue
-        model = load_model(checkpoint=ck)
-        d = {'row': name, 'seed': seed, 'scores': score_stats(model, n_scores)}
-        if model.config.loss != 'ce' and model.config.setting == 'inductive':  # the calibration only moves seen against unseen
-            d['calibration'] = {str(v): m for v, m in calibration_sweep(model, values, s.eval_n, s.root).items()}
-        tmp = f.with_name(f.name + '.tmp'); tmp.write_text(json.dumps(d)); os.replace(tmp, f)
-        written.append(f)
+    for name in study_rows(s.table, study_base(s)):
+        for seed in s.seeds:
+            out = row_dir(s, name, seed)
+            res, ck, f = out / 'result.json', out / 'last.pt', out / DIAGNOSIS
+            if f.exists() or not (res.exists() and ck.exists()) or json.loads(res.read_text()).get('schedule') != schedule(s): continue
+            model = load_model(checkpoint=ck)
+            d = {'row': name, 'seed': seed, 'scores': score_stats(model, n_scores)}
+            if model.config.loss != 'ce' and model.config.setting == 'inductive':  # the calibration only moves seen against unseen
+                d['calibration'] = {str(v): m for v, m in calibration_sweep(model, values, s.eval_n, s.root).items()}
+            tmp = f.with_name(f.name + '.tmp'); tmp.write_text(json.dumps(d)); os.replace(tmp, f)
+            written.append(f)
     return written
 
 def with_diagnosis(rows: list, # aggregated rows of study `s` (`run_study`, `finished_study`)
                    s: StudyConfig) -> list:
     "The rows with their `diagnosis.json`: 'scores (seed 0)' from the first seed, 'calibration' as the mean over seeds."
-    found = {}
-    for name, seed, out in _row_dirs(s):
-        if (out / DIAGNOSIS).exists(): found.setdefault(name, []).append(json.loads((out / DIAGNOSIS).read_text()))
     out = []
     for r in rows:
-        ds, r = found.get(r['row'], []), dict(r)
+        files = [row_dir(s, r['row'], seed) / DIAGNOSIS for seed in s.seeds]
+        ds, r = [json.loads(f.read_text()) for f in files if f.exists()], dict(r)
         if ds and ds[0]['seed'] == s.seeds[0]: r['scores (seed 0)'] = ds[0]['scores']
         if cal := [d['calibration'] for d in ds if 'calibration' in d]:
             r['calibration'] = {v: {k: float(np.mean([c[v][k] for c in cal])) for k in METRICS} for v in cal[0]}
