@@ -14,12 +14,12 @@ from .rd import RD_FORMATS
 from .train import TrainConfig, train, read_log
 
 # %% auto #0
-__all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'study_rows', 'StudyConfig', 'slug',
+__all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows', 'StudyConfig', 'slug',
            'schedule', 'row_dir', 'run_row', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study',
            'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli', 'shipped_results',
            'miniclip_record', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table',
            'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep',
-           'diagnose_study', 'with_diagnosis', 'recognition_gap', 'multi_object_recall']
+           'diagnose_study', 'held_out_calibration', 'with_diagnosis', 'recognition_gap', 'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -412,13 +412,14 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
 # %% ../nbs/11_ablation.ipynb #c8b5ca41
 def calibration_sweep(model, # an inductive `ZegCLIP` trained with a per-class sigmoid loss (NEL)
                       values=(0., .05, .1, .15), # seen-class calibrations to score it with
-                      n: int = 300, # held-out images: the study's evaluation split ('val')
+                      n: int = 300, # held-out images of `split`
                       root=None, # dataset folder (real datasets only)
+                      split: str = 'val', # 'val': the study's evaluation images; 'test': others, to choose a value on
                      ) -> dict:
     "The model's `METRICS` when scored with each seen-class calibration in `values` (the model is left as it was)."
     from zegclip.train import evaluate, make_datasets
     if model.config.loss == 'ce': raise ValueError("an exclusive-loss ('ce') model takes a softmax: the calibration does not apply")
-    _, ds = make_datasets(model.config, TrainConfig(eval_n=n), root)
+    _, ds = make_datasets(model.config, TrainConfig(eval_n=n), root, split)
     cfg, out = model.config, {}
     try:
         for v in values:
@@ -430,40 +431,57 @@ def calibration_sweep(model, # an inductive `ZegCLIP` trained with a per-class s
 
 # %% ../nbs/11_ablation.ipynb #4a42afe4
 DIAGNOSIS = 'diagnosis.json'
+SWEEPS = {'calibration': 'val', 'calibration (test split)': 'test'}  # diagnosis key: the split its sweep scores
 
 def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
-                   values=(0., .05, .1, .15), # seen-class calibrations of `calibration_sweep`
+                   values=(-.1, -.05, 0., .05, .1, .15), # seen-class calibrations of `calibration_sweep`
                    n_scores: int = 32, # held-out images of `score_stats`
                   ) -> list:
-    "Write `diagnosis.json` beside each finished row of `s` whose `last.pt` is still there; the files written."
+    "Write (or complete) `diagnosis.json` beside each finished row of `s` whose `last.pt` is still there; the files written."
     from zegclip.demo import load_model
-    written = []
-    for name in study_rows(s.table, study_base(s)):
+    written, cfgs = [], study_rows(s.table, study_base(s))
+    for name, cfg in cfgs.items():
+        swept = cfg.loss != 'ce' and cfg.setting == 'inductive'  # the calibration only moves seen against unseen
         for seed in s.seeds:
             out = row_dir(s, name, seed)
             res, ck, f = out / 'result.json', out / 'last.pt', out / DIAGNOSIS
-            if f.exists() or not (res.exists() and ck.exists()) or json.loads(res.read_text()).get('schedule') != schedule(s): continue
+            d = json.loads(f.read_text()) if f.exists() else {'row': name, 'seed': seed}
+            todo = {k: [v for v in values if str(float(v)) not in d.get(k, {})] for k in SWEEPS} if swept else {}
+            if ('scores' in d and not any(todo.values())) or not (res.exists() and ck.exists()): continue
+            if json.loads(res.read_text()).get('schedule') != schedule(s): continue
             model = load_model(checkpoint=ck)
-            d = {'row': name, 'seed': seed, 'scores': score_stats(model, n_scores)}
-            if model.config.loss != 'ce' and model.config.setting == 'inductive':  # the calibration only moves seen against unseen
-                d['calibration'] = {str(v): m for v, m in calibration_sweep(model, values, s.eval_n, s.root).items()}
+            if 'scores' not in d: d['scores'] = score_stats(model, n_scores)
+            for k, vs in todo.items():
+                got = {**d.get(k, {}), **{str(v): m for v, m in calibration_sweep(model, vs, s.eval_n, s.root, SWEEPS[k]).items()}}
+                d[k] = dict(sorted(got.items(), key=lambda kv: float(kv[0])))
             tmp = f.with_name(f.name + '.tmp'); tmp.write_text(json.dumps(d)); os.replace(tmp, f)
             written.append(f)
     return written
 
+def held_out_calibration(d: dict) -> tuple:
+    "(value, metrics): the calibration of best hIoU on the test split, and the study's metrics (val split) at it."
+    test, val = d['calibration (test split)'], d['calibration']
+    v = max((v for v in test if v in val), key=lambda v: test[v]['hIoU'])
+    return float(v), val[v]
+
 def with_diagnosis(rows: list, # aggregated rows of study `s` (`run_study`, `finished_study`)
                    s: StudyConfig) -> list:
-    "The rows with their `diagnosis.json`: 'scores (seed 0)' from the first seed, 'calibration' as the mean over seeds."
+    """The rows with their `diagnosis.json`: 'scores (seed 0)' from the first seed; 'calibration' (the sweep) and
+    'held-out calibration' (`held_out_calibration`, with the values chosen) as means over seeds."""
     out = []
     for r in rows:
         files = [row_dir(s, r['row'], seed) / DIAGNOSIS for seed in s.seeds]
         ds, r = [json.loads(f.read_text()) for f in files if f.exists()], dict(r)
         if ds and ds[0]['seed'] == s.seeds[0]: r['scores (seed 0)'] = ds[0]['scores']
         if cal := [d['calibration'] for d in ds if 'calibration' in d]:
-            r['calibration'] = {v: {k: float(np.mean([c[v][k] for c in cal])) for k in METRICS} for v in cal[0]}
+            vs = [v for v in cal[0] if all(v in c for c in cal)]
+            r['calibration'] = {v: {k: float(np.mean([c[v][k] for c in cal])) for k in METRICS} for v in vs}
             r['calibration seeds'] = len(cal)
+        if ho := [held_out_calibration(d) for d in ds if 'calibration (test split)' in d]:
+            r['held-out calibration'] = {'values': [v for v, _ in ho], **{k: float(np.mean([m[k] for _, m in ho])) for k in METRICS}}
         out.append(r)
     return out
+
 
 # %% ../nbs/11_ablation.ipynb #7c8dcec5
 @torch.no_grad()
