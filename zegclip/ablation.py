@@ -17,9 +17,10 @@ from .train import TrainConfig, train, read_log
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows', 'StudyConfig', 'slug',
            'schedule', 'row_dir', 'run_row', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study',
            'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli', 'shipped_results',
-           'miniclip_record', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table',
-           'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep',
-           'diagnose_study', 'held_out_calibration', 'with_diagnosis', 'recognition_gap', 'multi_object_recall']
+           'miniclip_record', 'strict_json', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies',
+           'design_table', 'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats',
+           'calibration_sweep', 'diagnose_study', 'held_out_calibration', 'with_diagnosis', 'recognition_gap',
+           'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -279,6 +280,12 @@ def miniclip_record(cfg: ZegCLIPConfig) -> dict | None:
     with safe_open(str(f), 'pt') as sf: pool = json.loads(sf.metadata()['miniclip_cfg'])['vision_cfg'].get('pool_type', 'tok')
     return {'pretrained': cfg.pretrained, 'file': f.name, 'pool_type': pool, 'sha256': hashlib.sha256(f.read_bytes()).hexdigest()[:16]}
 
+def strict_json(x):
+    "`x` with every NaN float as None, so any JSON parser reads the file (Python's json writes NaN, which is not JSON)."
+    if isinstance(x, float) and math.isnan(x): return None
+    if isinstance(x, dict): return {k: strict_json(v) for k, v in x.items()}
+    return [strict_json(v) for v in x] if isinstance(x, (list, tuple)) else x
+
 def ship_results(rows: list, s: StudyConfig, seconds: float, machine: str,
                  name: str | None = None, # file `data/ablation_<name>.json`; default: the study's table
                 ):
@@ -287,7 +294,7 @@ def ship_results(rows: list, s: StudyConfig, seconds: float, machine: str,
     meta = {k: v for k, v in asdict(s).items() if k != 'base'} | {'base': s.base if isinstance(s.base, str) else 'custom'}
     out = {'study': meta, 'miniclip': miniclip_record(study_base(s)), 'seconds': seconds, 'machine': machine, 'rows': rows}
     if s.eval_every: out['curves'] = learning_curves(s)
-    (data_dir() / f'ablation_{name or s.table}.json').write_text(json.dumps(out, indent=1))
+    (data_dir() / f'ablation_{name or s.table}.json').write_text(json.dumps(strict_json(out), indent=1, allow_nan=False))
 
 CURVE_KEYS = ('iter', 'pAcc', 'mIoU') + METRICS[1:]
 
@@ -399,7 +406,7 @@ def score_stats(model, # a `ZegCLIP` of the Shapes world
                ) -> dict:
     "Mean score, on object pixels, of the true class, the best wrong seen class and the best wrong unseen class."
     sums, count, seen = torch.zeros(3), 0, model.seen_mask.cpu()
-    best = lambda wrong, cls: wrong[cls].amax(0).sum() if cls.any() else torch.tensor(float('nan'))  # nan: no such class (fully)
+    best = lambda wrong, cls: wrong[cls].amax(0).sum() if cls.any() else torch.tensor(float('nan'))  # nan: no such class (fully); None in the files
     for s, y in held_out_scores(model, n):  # (C, H, W), (H, W)
         obj = y != 255
         s, y = s[:, obj], y[obj]  # (C, P), (P,)
@@ -454,7 +461,7 @@ def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
             for k, vs in todo.items():
                 got = {**d.get(k, {}), **{str(v): m for v, m in calibration_sweep(model, vs, s.eval_n, s.root, SWEEPS[k]).items()}}
                 d[k] = dict(sorted(got.items(), key=lambda kv: float(kv[0])))
-            tmp = f.with_name(f.name + '.tmp'); tmp.write_text(json.dumps(d)); os.replace(tmp, f)
+            tmp = f.with_name(f.name + '.tmp'); tmp.write_text(json.dumps(strict_json(d), allow_nan=False)); os.replace(tmp, f)
             written.append(f)
     return written
 
