@@ -10,7 +10,7 @@ Usage: python .ci/refresh_outputs.py nbs/04_dpt.ipynb [...] [--keep CELL_ID ...]
   which keeps the stdout and still shows no value.
 Run `nbdev_clean` afterwards. It stops at the first cell that raises, and writes nothing for that notebook.
 """
-import argparse, base64, io, re, sys
+import argparse, base64, io, os, re, sys
 from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
@@ -37,16 +37,21 @@ def to_jpeg(outputs: list) -> list:
     return outputs
 
 def refresh(path: Path, keep: set) -> None:
-    nb = read_nb(path)
+    nb, cwd = read_nb(path), os.getcwd()
     sh = CaptureShell(); sh.set_path(path.parent.resolve())
+    os.chdir(path.parent)  # as nbdev_test and Jupyter run a notebook: relative paths start at its folder
+    try: _run_cells(sh, nb, path.name, keep)
+    finally: os.chdir(cwd)
+    write_nb(nb, path)
+
+def _run_cells(sh, nb, name, keep):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != 'code' or skipped(cell.source) or cell.get('id') in keep: continue
         src = cell.source + '\npass' if cell.source.rstrip().endswith(';') else cell.source
-        print(f'{path.name} cell {i} ({cell.get("id")})', flush=True)
+        print(f'{name} cell {i} ({cell.get("id")})', flush=True)
         outs = sh.run(src)
-        if sh.exc: sys.exit(f'{path}: cell {i} ({cell.get("id")}) raised; nothing written\n{sh.prettytb(path)}')
+        if sh.exc: sys.exit(f'{name}: cell {i} ({cell.get("id")}) raised; nothing written\n{sh.prettytb(name)}')
         cell.outputs = to_jpeg([dict(o) for o in outs]) if outs else []
-    write_nb(nb, path)
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
