@@ -15,12 +15,12 @@ from .train import TrainConfig, train, read_log
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows', 'StudyConfig', 'slug',
-           'schedule', 'row_dir', 'run_row', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study',
-           'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli', 'shipped_results',
-           'miniclip_record', 'strict_json', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies',
-           'design_table', 'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores', 'score_stats',
-           'calibration_sweep', 'diagnose_study', 'held_out_calibration', 'with_diagnosis', 'recognition_gap',
-           'multi_object_recall']
+           'schedule', 'row_dir', 'write_json', 'run_row', 'finished_study', 'aggregate', 'study_base', 'fully_check',
+           'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli',
+           'shipped_results', 'miniclip_record', 'strict_json', 'ship_results', 'learning_curves', 'plot_curves',
+           'compare_studies', 'design_table', 'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores',
+           'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration', 'with_diagnosis',
+           'recognition_gap', 'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -105,6 +105,10 @@ def row_dir(s: StudyConfig, name: str, seed: int) -> Path:
     "The folder of one row and seed of study `s`: its checkpoint, `log.csv` and `result.json`."
     return Path(s.out) / s.table / slug(name) / f'seed{seed}'
 
+def write_json(path: Path, obj) -> None:
+    "Write `obj` to `path` as JSON atomically: a kill during the write leaves the previous file intact."
+    tmp = path.with_name(path.name + '.tmp'); tmp.write_text(json.dumps(obj)); os.replace(tmp, path)
+
 def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=False) -> dict:
     "Train and evaluate one row with one seed, or read its `result.json` when it already exists."
     out = row_dir(s, name, seed)
@@ -119,7 +123,7 @@ def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=F
     t0 = time.time()
     m = train(cfg, tcfg, out, root=s.root, progress=progress)
     r = {'row': name, 'seed': seed, **{k: float(m[k]) for k in METRICS}, 'seconds': round(time.time() - t0, 1), 'schedule': sched}
-    tmp = res.with_name('result.json.tmp'); tmp.write_text(json.dumps(r)); os.replace(tmp, res)
+    write_json(res, r)
     return r
 
 def finished_study(s: StudyConfig) -> list:
@@ -446,8 +450,8 @@ def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
                   ) -> list:
     "Write (or complete) `diagnosis.json` beside each finished row of `s` whose `last.pt` is still there; the files written."
     from zegclip.demo import load_model
-    written, cfgs = [], study_rows(s.table, study_base(s))
-    for name, cfg in cfgs.items():
+    written = []
+    for name, cfg in study_rows(s.table, study_base(s)).items():
         swept = cfg.loss != 'ce' and cfg.setting == 'inductive'  # the calibration only moves seen against unseen
         for seed in s.seeds:
             out = row_dir(s, name, seed)
@@ -461,7 +465,7 @@ def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
             for k, vs in todo.items():
                 got = {**d.get(k, {}), **{str(v): m for v, m in calibration_sweep(model, vs, s.eval_n, s.root, SWEEPS[k]).items()}}
                 d[k] = dict(sorted(got.items(), key=lambda kv: float(kv[0])))
-            tmp = f.with_name(f.name + '.tmp'); tmp.write_text(json.dumps(strict_json(d), allow_nan=False)); os.replace(tmp, f)
+            write_json(f, strict_json(d))
             written.append(f)
     return written
 
