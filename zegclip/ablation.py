@@ -105,9 +105,9 @@ def row_dir(s: StudyConfig, name: str, seed: int) -> Path:
     "The folder of one row and seed of study `s`: its checkpoint, `log.csv` and `result.json`."
     return Path(s.out) / s.table / slug(name) / f'seed{seed}'
 
-def write_json(path: Path, obj) -> None:
-    "Write `obj` to `path` as JSON atomically: a kill during the write leaves the previous file intact."
-    tmp = path.with_name(path.name + '.tmp'); tmp.write_text(json.dumps(obj)); os.replace(tmp, path)
+def write_json(path: Path, obj, **kw) -> None:
+    "Write `obj` to `path` as JSON atomically (`kw` to `json.dumps`): a kill during the write leaves the previous file intact."
+    tmp = path.with_name(path.name + '.tmp'); tmp.write_text(json.dumps(obj, **kw)); os.replace(tmp, path)
 
 def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=False) -> dict:
     "Train and evaluate one row with one seed, or read its `result.json` when it already exists."
@@ -298,7 +298,7 @@ def ship_results(rows: list, s: StudyConfig, seconds: float, machine: str,
     meta = {k: v for k, v in asdict(s).items() if k != 'base'} | {'base': s.base if isinstance(s.base, str) else 'custom'}
     out = {'study': meta, 'miniclip': miniclip_record(study_base(s)), 'seconds': seconds, 'machine': machine, 'rows': rows}
     if s.eval_every: out['curves'] = learning_curves(s)
-    (data_dir() / f'ablation_{name or s.table}.json').write_text(json.dumps(strict_json(out), indent=1, allow_nan=False))
+    write_json(data_dir() / f'ablation_{name or s.table}.json', strict_json(out), indent=1, allow_nan=False)
 
 CURVE_KEYS = ('iter', 'pAcc', 'mIoU') + METRICS[1:]
 
