@@ -15,12 +15,13 @@ from .train import TrainConfig, train, read_log
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows', 'StudyConfig', 'slug',
-           'schedule', 'row_dir', 'write_json', 'run_row', 'finished_study', 'aggregate', 'study_base', 'fully_check',
-           'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides', 'ablate_cli',
-           'shipped_results', 'miniclip_record', 'strict_json', 'ship_results', 'learning_curves', 'plot_curves',
-           'compare_studies', 'design_table', 'paper_targets', 'export_zegclip', 'load_zegclip', 'held_out_scores',
-           'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration', 'with_diagnosis',
-           'recognition_gap', 'multi_object_recall']
+           'schedule', 'row_dir', 'write_json', 'run_row', 'finished_results', 'finished_study', 'aggregate',
+           'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides',
+           'ablate_cli', 'shipped_study', 'shipped_results', 'miniclip_record', 'strict_json', 'ship_results',
+           'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'paper_targets', 'export_zegclip',
+           'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_study',
+           'held_out_calibration', 'with_diagnosis', 'held_out_rows', 'ship_study', 'recognition_gap',
+           'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -126,11 +127,15 @@ def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=F
     write_json(res, r)
     return r
 
-def finished_study(s: StudyConfig) -> list:
-    "Per-row mean and std of every finished (row, seed) of the table in `s.out` with this schedule, whichever process ran it."
+def finished_results(s: StudyConfig) -> list:
+    "The `result.json` of every finished (row, seed) of the table in `s.out` with this schedule, whichever process ran it."
     found = [json.loads(f.read_text()) for n in study_rows(s.table, study_base(s))
              for f in sorted((Path(s.out) / s.table / slug(n)).glob('seed*/result.json'))]
-    return aggregate([r for r in found if r.get('schedule') == schedule(s)])
+    return [r for r in found if r.get('schedule') == schedule(s)]
+
+def finished_study(s: StudyConfig) -> list:
+    "Per-row mean and std of every finished (row, seed) of study `s` (`finished_results`)."
+    return aggregate(finished_results(s))
 
 def aggregate(results: list) -> list:
     "Per-row mean and std (over seeds) of each metric, in the order rows first appear."
@@ -269,11 +274,15 @@ def ablate_cli(argv=None):
     return 0
 
 # %% ../nbs/11_ablation.ipynb #d8a55cab
+def shipped_study(name: str = 'table5') -> dict | None:
+    "The study that ships as `data/ablation_<name>.json`: 'study', 'miniclip', 'seconds', 'machine', 'rows', 'curves' (None when absent)."
+    from zegclip.clip import data_dir
+    f = data_dir() / f'ablation_{name}.json'
+    return json.loads(f.read_text()) if f.exists() else None
+
 def shipped_results(table: str = 'table5') -> list | None:
     "The per-row results of the study that ships in `data/` (None when absent)."
-    from zegclip.clip import data_dir
-    f = data_dir() / f'ablation_{table}.json'
-    return json.loads(f.read_text())['rows'] if f.exists() else None
+    return d['rows'] if (d := shipped_study(table)) else None
 
 def miniclip_record(cfg: ZegCLIPConfig) -> dict | None:
     "Which MiniCLIP a study ran on: 'shapes' named another file before v2, so its pooling and checksum are recorded too."
@@ -292,13 +301,14 @@ def strict_json(x):
 
 def ship_results(rows: list, s: StudyConfig, seconds: float, machine: str,
                  name: str | None = None, # file `data/ablation_<name>.json`; default: the study's table
+                 data=None, # folder of the file; default: the package's `data/`
                 ):
     "Write a finished study's rows, schedule and provenance to `data/ablation_<table>.json`."
     from zegclip.clip import data_dir
     meta = {k: v for k, v in asdict(s).items() if k != 'base'} | {'base': s.base if isinstance(s.base, str) else 'custom'}
     out = {'study': meta, 'miniclip': miniclip_record(study_base(s)), 'seconds': seconds, 'machine': machine, 'rows': rows}
     if s.eval_every: out['curves'] = learning_curves(s)
-    write_json(data_dir() / f'ablation_{name or s.table}.json', strict_json(out), indent=1, allow_nan=False)
+    write_json(Path(data or data_dir()) / f'ablation_{name or s.table}.json', strict_json(out), indent=1, allow_nan=False)
 
 CURVE_KEYS = ('iter', 'pAcc', 'mIoU') + METRICS[1:]
 
@@ -339,10 +349,7 @@ def compare_studies(saved: list, # rows of a shipped study (`shipped_results`)
 
 def design_table(names: list, table: str = 'table5') -> str:
     "The shipped trained numbers of some rows, beside the paper's: what a design notebook shows of its effect."
-    from zegclip.clip import data_dir
-    f = data_dir() / f'ablation_{table}.json'
-    if not f.exists(): return 'no shipped results: run `zegclip ablate`, then `ship_results`'
-    d = json.loads(f.read_text())
+    if (d := shipped_study(table)) is None: return 'no shipped results: run `zegclip ablate`, then `ship_study`'
     rows, st, mc = d['rows'], d['study'], d.get('miniclip')
     head = (f"{table} on the Shapes world: {st['iters']:,} iterations, seeds {', '.join(map(str, st['seeds']))}"
             + (f", {st['overrides']}" if st.get('overrides') else '')
@@ -492,6 +499,26 @@ def with_diagnosis(rows: list, # aggregated rows of study `s` (`run_study`, `fin
             r['held-out calibration'] = {'values': [v for v, _ in ho], **{k: float(np.mean([m[k] for _, m in ho])) for k in METRICS}}
         out.append(r)
     return out
+
+def held_out_rows(rows: list) -> list:
+    "The rows with each NEL row's metrics at its held-out calibration (`with_diagnosis`); the other rows as they are."
+    return [dict(r, **{k: r['held-out calibration'][k] for k in METRICS}) if 'held-out calibration' in r else r for r in rows]
+
+def ship_study(s: StudyConfig, machine: str, # where it ran, in words
+               name: str | None = None, # file `data/ablation_<name>.json`; default: the study's table
+               data=None, # folder of the file; default: the package's `data/`
+               files_to=None, # also copy each finished row's folder here, checkpoints left out (None: no copy)
+              ) -> list:
+    "Ship study `s` as it stands in `s.out`: its finished rows with their diagnosis, and the process-seconds they took."
+    import shutil
+    found = finished_results(s)
+    rows = with_diagnosis(aggregate(found), s)
+    ship_results(rows, s, round(sum(r['seconds'] for r in found), 1), machine, name, data)
+    if files_to:  # `cp -rn FILES_TO/. OUT/` then resumes the study without retraining these rows
+        for r in found:
+            d = row_dir(s, r['row'], r['seed'])
+            shutil.copytree(d, Path(files_to) / d.relative_to(s.out), dirs_exist_ok=True, ignore=shutil.ignore_patterns('*.pt', '*.tmp'))
+    return rows
 
 
 # %% ../nbs/11_ablation.ipynb #7c8dcec5
