@@ -17,9 +17,9 @@ from .shapes import ShapesDataset, ShapesConfig, shapes_sample
 __all__ = ['SETTINGS', 'UNSEEN_LABEL', 'VOC_TREE', 'COCO_TREE', 'CONTEXT_TREE', 'DATASETS', 'IMAGENET_MEAN', 'IMAGENET_STD',
            'voc_palette', 'read_image', 'read_label', 'reduce_zero_label', 'remap_lut', 'remap_for_setting',
            'LayoutError', 'SegDataset', 'VOCDataset', 'COCOStuffDataset', 'ContextDataset', 'write_fixture',
-           'rescale_size', 'resize', 'crop_box', 'random_crop', 'rgb_to_hsv', 'hsv_to_rgb', 'photometric_distortion',
-           'SegPipeline', 'PipelineDataset', 'show_augmented', 'in_notebook', 'default_workers', 'collate',
-           'make_loader', 'check_dataset', 'format_report', 'data_check_cli']
+           'rescale_size', 'resize', 'crop_box', 'random_crop', 'rgb_to_hsv', 'hsv_to_rgb', 'scale_saturation',
+           'photometric_distortion', 'SegPipeline', 'PipelineDataset', 'show_augmented', 'in_notebook',
+           'default_workers', 'collate', 'make_loader', 'check_dataset', 'format_report', 'data_check_cli']
 
 # %% ../nbs/08_data.ipynb #8bd356c2
 def voc_palette(n: int = 256):
@@ -331,6 +331,17 @@ def _convert(img, alpha=1., beta=0.):
     "mmseg's `convert`: scale and shift, clip to [0, 255], truncate to uint8."
     return np.clip(img.astype(np.float32) * alpha + beta, 0, 255).astype(np.uint8)
 
+def scale_saturation(img: np.ndarray, # RGB uint8 (H, W, 3)
+                     f: float, # saturation factor
+                    ) -> np.ndarray:
+    "HSV saturation times `f` (clipped to 1), hue and value kept, without the round trip through HSV."
+    # In HSV each channel is c = V - V*S*k(hue), so scaling S by r moves c to V - (V - c)*r; the clip S*f <= 1 is
+    # r <= V / (V - min). Same result as `hsv_to_rgb(rgb_to_hsv(.))` to float rounding, a third of its numpy calls.
+    x = img.astype(np.float32)
+    v, m = x.max(-1, keepdims=True), x.min(-1, keepdims=True)  # (H, W, 1)
+    r = np.minimum(np.float32(f), v / np.maximum(v - m, np.float32(1e-6)))  # (H, W, 1)
+    return np.round(v - (v - x) * r).astype(np.uint8)
+
 def photometric_distortion(img: np.ndarray, # RGB uint8 (H, W, 3)
                            rng: np.random.Generator,
                            brightness: float = 32, # shift in [-brightness, brightness]
@@ -342,11 +353,9 @@ def photometric_distortion(img: np.ndarray, # RGB uint8 (H, W, 3)
     if rng.integers(2): img = _convert(img, beta=rng.uniform(-brightness, brightness))
     contrast_first = rng.integers(2)
     if contrast_first and rng.integers(2): img = _convert(img, alpha=rng.uniform(*contrast))
+    if rng.integers(2): img = scale_saturation(img, rng.uniform(*saturation))
     if rng.integers(2):
-        hsv = rgb_to_hsv(img / 255.); hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(*saturation), 0, 1)
-        img = np.round(hsv_to_rgb(hsv) * 255).astype(np.uint8)
-    if rng.integers(2):
-        hsv = rgb_to_hsv(img / 255.); hsv[..., 0] = (hsv[..., 0] + 2 * rng.integers(-hue, hue)) % 360
+        hsv = rgb_to_hsv(img / np.float32(255)); hsv[..., 0] = (hsv[..., 0] + 2 * rng.integers(-hue, hue)) % 360
         img = np.round(hsv_to_rgb(hsv) * 255).astype(np.uint8)
     if not contrast_first and rng.integers(2): img = _convert(img, alpha=rng.uniform(*contrast))
     return img

@@ -12,7 +12,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from .baseline import CLIPBackbone, Decoder, exclusive_loss, shapes_clip
 from .dpt import DPTBackbone
 from .rd import TextQueries, RD_FORMATS
-from .nel import nel_loss
+from .nel import nel_loss, fast_nel_loss
 from .clip import load_clip, text_embeddings, class_split, check_class_names, TEMPLATES
 from .data import IMAGENET_MEAN, IMAGENET_STD
 
@@ -172,7 +172,8 @@ class ZegCLIP(nn.Module):
         "The config's loss on mask logits (B, C, H, W) and targets (B, H, W) in [0, C) or 255: dict with 'loss'."
         c = self.config
         if c.loss == 'ce': return exclusive_loss(logits, target)
-        return nel_loss(logits, target, kind=c.loss[4:], focal_weight=c.focal_weight, dice_weight=c.dice_weight)
+        if c.loss == 'nel-plus': return fast_nel_loss(logits, target, c.focal_weight, c.dice_weight)  # = nel_loss (nbs/05)
+        return nel_loss(logits, target, kind='plain', focal_weight=c.focal_weight, dice_weight=c.dice_weight)
 
 # %% ../nbs/07_model.ipynb #1aac1a6f
 def param_counts(name: str | ZegCLIPConfig, # preset name or config

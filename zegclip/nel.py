@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['sigmoid_focal', 'nel_targets', 'nel_loss']
+__all__ = ['sigmoid_focal', 'nel_targets', 'nel_loss', 'nel_plus_grad', 'fast_nel_loss']
 
 # %% ../nbs/05_nel.ipynb #2ed55c8d
 def sigmoid_focal(logits: torch.Tensor, # raw scores, any shape
@@ -64,3 +64,69 @@ def nel_loss(logits: torch.Tensor, # (B, C, H, W) mask logits
     dice = 1 - (2 * (p * t).sum(-1) + 1) / (p.sum(-1) + t.sum(-1) + 1)  # (B, C)
     dice = (dice * present).sum() / num_masks
     return {'loss': focal_weight * focal + dice_weight * dice, 'focal': focal, 'dice': dice}
+
+# %% ../nbs/05_nel.ipynb #2e9f22e0
+def nel_plus_grad(x: torch.Tensor, # (B, C, H, W) float mask logits
+                  target: torch.Tensor, # (B, H, W) long, values in [0, C) or `ignore_index`
+                  focal_weight: float = 100., dice_weight: float = 1., ignore_index: int = 255,
+                  ignore_as_negative: bool = True, # as `nel_loss`
+                  alpha: float = 0.25, # focal alpha (gamma is 2, as `sigmoid_focal`'s default)
+                  need_grad: bool = True, # also return d loss / d x
+                 ) -> tuple:
+    "(loss, focal, dice, grad) of `nel_loss(kind='plus')`: every pixel scored as a negative, the positives corrected."
+    B, C = x.shape[:2]
+    valid = target != ignore_index  # (B, H, W)
+    idx = target.where(valid, 0)[:, None]  # (B, 1, H, W) the positive class of each labelled pixel
+    w = (torch.ones_like(valid, dtype=x.dtype) if ignore_as_negative else valid.to(x.dtype))[:, None]  # (B, 1, H, W)
+    posw = valid[:, None].to(x.dtype) * w  # (B, 1, H, W) weight of the pixel's positive class (0: none)
+    at = lambda t: torch.zeros(B, C, dtype=x.dtype, device=x.device).scatter_add_(1, idx.flatten(1), t.flatten(1))  # (B, C)
+    T = at(valid[:, None].to(x.dtype))  # (B, C) pixels of each class
+    present = T > 0
+    num_masks = present.sum().clamp(min=1).to(x.dtype)
+    scale = 1 / (w.flatten(1).sum(-1).clamp(min=1) * num_masks)  # (B,) per-map mean, then / num_masks
+    p, sp = torch.sigmoid(x), F.softplus(x)  # sp = -log(1 - p), the BCE of a negative
+    p2 = p * p
+    wsum = (lambda t: t.flatten(2).sum(-1)) if ignore_as_negative else (lambda t: (t * w).flatten(2).sum(-1))  # (B, C)
+    xp, pp, spp = x.gather(1, idx), p.gather(1, idx), sp.gather(1, idx)  # (B, 1, H, W) at the positive class
+    qp, cep = 1 - pp, spp - xp  # 1 - p_t and -log p_t of the positive
+    # focal: (1 - alpha) p^2 sp everywhere, replaced by alpha (1 - p)^2 (-log p) at the positives
+    f_bc = (1 - alpha) * wsum(p2 * sp) + at((alpha * qp * qp * cep - (1 - alpha) * pp * pp * spp) * posw)  # (B, C)
+    focal = (f_bc.sum(-1) * scale).sum()
+    P, I = wsum(p), at(pp * posw)  # (B, C)
+    den = P + T + 1
+    dice = ((1 - (2 * I + 1) / den) * present).sum() / num_masks
+    loss = focal_weight * focal + dice_weight * dice
+    if not need_grad: return loss, focal, dice, None
+    k = present / num_masks / den ** 2  # (B, C) d dice / d (per-pixel term)
+    g = torch.addcmul(p, 1 - p, sp, value=2.)  # (B, C, H, W) 2 (1 - p) sp + p
+    g.mul_(p2).mul_((focal_weight * (1 - alpha) * scale)[:, None, None, None])  # the negatives' focal gradient
+    g.addcmul_(p * (1 - p), (dice_weight * k * (2 * I + 1))[..., None, None])  # the dice gradient, y = 0 part
+    if not ignore_as_negative: g.mul_(w)
+    g_neg = (1 - alpha) * pp * pp * (2 * qp * spp + pp)  # what `g` holds at the positives' focal part
+    g_pos = -alpha * qp * qp * (2 * pp * cep + qp)
+    kp, denp = (t.gather(1, idx.flatten(1)).view_as(pp) for t in (k, den))  # (B, 1, H, W)
+    fix = (focal_weight * scale[:, None, None, None] * (g_pos - g_neg) - dice_weight * 2 * kp * denp * pp * qp) * posw
+    return loss, focal, dice, g.scatter_add_(1, idx, fix)
+
+class _FastNEL(torch.autograd.Function):
+    "Autograd wrapper of `nel_plus_grad`: the gradient is computed in the forward pass and scaled in the backward."
+    @staticmethod
+    def forward(ctx, x, target, focal_weight, dice_weight, ignore_index, ignore_as_negative):
+        loss, focal, dice, g = nel_plus_grad(x, target, focal_weight, dice_weight, ignore_index, ignore_as_negative,
+                                             need_grad=ctx.needs_input_grad[0])
+        ctx.save_for_backward(g)
+        return loss, focal, dice
+
+    @staticmethod
+    def backward(ctx, g_loss, *_):
+        (g,) = ctx.saved_tensors
+        return g * g_loss, None, None, None, None, None
+
+def fast_nel_loss(logits: torch.Tensor, # (B, C, H, W) mask logits
+                  target: torch.Tensor, # (B, H, W) long, values in [0, C) or `ignore_index`
+                  focal_weight: float = 100., dice_weight: float = 1., ignore_index: int = 255,
+                  ignore_as_negative: bool = True,
+                 ) -> dict:
+    "`nel_loss(kind='plus')` with its gradient written out (what training uses): dict with 'loss', 'focal', 'dice'."
+    loss, focal, dice = _FastNEL.apply(logits.float(), target, focal_weight, dice_weight, ignore_index, ignore_as_negative)
+    return {'loss': loss, 'focal': focal, 'dice': dice}

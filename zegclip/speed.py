@@ -4,7 +4,8 @@
 
 # %% ../nbs/12_speed.ipynb #87751d4c
 from __future__ import annotations
-import argparse, copy, json, os, platform, resource, subprocess, sys, time
+import argparse, copy, json, os, platform, resource, shutil, subprocess, sys, time
+from pathlib import Path
 from types import SimpleNamespace
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -23,7 +24,7 @@ __all__ = ['OFFICIAL_GMAC', 'PAPER_FPS', 'CLASS_COUNTS', 'CROP_SIDES', 'TRAIN_CA
            'counted_macs', 'random_model', 'best_time', 'bf16_supported', 'matmul_peak', 'paired_rate', 'machine',
            'resized_hw', 'windows', 'TwoStage', 'clip_image_macs', 'two_stage_macs', 'two_stage_time', 'decoder_time',
            'bench', 'cuda_sweep', 'format_report', 'plot_report', 'train_rate', 'train_bench', 'format_train',
-           'bench_cli']
+           'source_tree', 'train_against', 'format_against', 'bench_cli']
 
 # %% ../nbs/12_speed.ipynb #02c7bff2
 def clip_dims(config: ZegCLIPConfig) -> dict:
@@ -500,6 +501,74 @@ def format_train(rows: list) -> str:
                      f"{r['peak_mem_gb']:>10.2f}  {r['memory']}")
     return '\n'.join(lines)
 
+# %% ../nbs/12_speed.ipynb #42f5ee56
+def source_tree(rev: str, # a git revision of this repository, e.g. 'HEAD~1' or a commit hash
+                dest=None, # folder to write it to (default: a new temporary folder)
+               ) -> Path:
+    "The repository's files at `rev`, extracted into a folder (the working tree and the index are not touched)."
+    import tarfile, tempfile, io, zegclip
+    root = Path(zegclip.__file__).resolve().parents[1]  # the repository (editable install)
+    r = subprocess.run(['git', '-C', str(root), 'archive', '--format=tar', rev], capture_output=True)
+    if r.returncode: raise ValueError(f"git archive {rev!r} failed in {root}: {r.stderr.decode().strip()}; pass a commit of this repository")
+    dest = Path(dest or tempfile.mkdtemp(prefix='zegclip-src-'))
+    with tarfile.open(fileobj=io.BytesIO(r.stdout)) as t: t.extractall(dest, filter='data')
+    return dest
+
+_DATA_RATE = """
+import json, sys, time
+from zegclip.train import make_datasets, Augmented, micro_batches, TrainConfig
+from zegclip.model import preset
+from zegclip.data import collate
+t = TrainConfig(eval_n=1); tr, _ = make_datasets(preset('shapes-zegclip'), t); aug = Augmented(tr); n = int(sys.argv[1])
+collate([aug[k] for k in micro_batches(t, len(tr), 0)[0]])
+t0 = time.perf_counter()
+for it in range(1, n + 1): collate([aug[k] for k in micro_batches(t, len(tr), it)[0]])
+print(json.dumps({'data_ms': 1000 * (time.perf_counter() - t0) / n}))
+"""
+
+def _run_in(src, code: str, *args) -> dict:
+    "Run `code` in a fresh one-thread process that imports `zegclip` from `src` (None: this code); its last line as JSON."
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+    if src is not None: env['PYTHONPATH'] = os.pathsep.join([str(src), env.get('PYTHONPATH', '')])
+    r = subprocess.run([sys.executable, '-c', 'import torch; torch.set_num_threads(1)\n' + code, *args],
+                       capture_output=True, text=True, env=env, cwd=str(src) if src is not None else None)
+    if r.returncode: raise RuntimeError(f"timing run failed ({'code of ' + str(src) if src else 'this code'}):\n{r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+def train_against(rev: str = 'HEAD~1', # the earlier code: a git revision
+                  cases=(('shapes-zegclip', 'dpt'), ('shapes-zegclip', 'ft')), # (preset, mode) pairs
+                  rounds: int = 2, # alternating rounds per case; each side keeps its best
+                  steps: int = 10, # timed optimiser steps per round
+                  data_batches: int = 40, # timed Shapes batches per round
+                 ) -> list:
+    "One thread, same machine, same moment: training it/s of each case and the data pipeline's ms per batch, at `rev` and now."
+    old, rows = source_tree(rev), []
+    step_code = 'import json, sys; from zegclip.speed import train_rate; print(json.dumps(train_rate(**json.loads(sys.argv[1]))))'
+    for name, mode in cases:
+        best = {}
+        for r in range(rounds):
+            for side in (('old', 'new') if r % 2 == 0 else ('new', 'old')):  # alternate which side runs first
+                res = _run_in(old if side == 'old' else None, step_code, json.dumps(dict(name=name, mode=mode, steps=steps)))
+                best[side] = max(best.get(side, 0.), res['its_per_s'])
+        rows.append(dict(case=f'{name} {mode}', old=best['old'], new=best['new'], unit='it/s', speedup=best['new'] / best['old']))
+    best = {}
+    for r in range(rounds):
+        for side in (('old', 'new') if r % 2 == 0 else ('new', 'old')):
+            best[side] = min(best.get(side, 1e9), _run_in(old if side == 'old' else None, _DATA_RATE, str(data_batches))['data_ms'])
+    rows.append(dict(case='shapes data, batch 16', old=best['old'], new=best['new'], unit='ms/batch', speedup=best['old'] / best['new']))
+    step = {r['case']: r for r in rows}.get('shapes-zegclip dpt')
+    if step:  # what one training process pays per iteration when it renders its own data (workers=0)
+        o, n = 1000 / step['old'] + best['old'], 1000 / step['new'] + best['new']
+        rows.append(dict(case='shapes dpt, step + data', old=1000 / o, new=1000 / n, unit='it/s', speedup=o / n))
+    shutil.rmtree(old, ignore_errors=True)
+    return [dict(r, rev=rev) for r in rows]
+
+def format_against(rows: list) -> str:
+    "Text table of `train_against` rows."
+    lines = [f"{'case':<26}{'at ' + rows[0]['rev']:>14}{'now':>10}  unit       speed-up"]
+    for r in rows: lines.append(f"{r['case']:<26}{r['old']:>14.2f}{r['new']:>10.2f}  {r['unit']:<10}{r['speedup']:>6.2f}x")
+    return '\n'.join(lines)
+
 # %% ../nbs/12_speed.ipynb #f25bc8cf
 def bench_cli(argv=None # arguments after `zegclip bench`
              ) -> int:
@@ -508,6 +577,7 @@ def bench_cli(argv=None # arguments after `zegclip bench`
     p.add_argument('--json', action='store_true', help='print one JSON object (for machines)')
     p.add_argument('--quick', action='store_true', help='one timed call each, two-stage crops extrapolated from one chunk (~1 min on 2 cores)')
     p.add_argument('--train', action='store_true', help='training it/s and peak memory: Shapes and VOC 512x512, DPT vs FT')
+    p.add_argument('--against', metavar='REV', help='with --train: time the Shapes cases at this git revision and now, side by side')
     p.add_argument('--preset', default='voc-zegclip', help='preset timed (random weights)')
     p.add_argument('--threads', type=int, help='torch threads (default: torch\'s choice)')
     p.add_argument('--repeats', type=int, help='timed calls per figure, best kept')
@@ -518,6 +588,10 @@ def bench_cli(argv=None # arguments after `zegclip bench`
     p.add_argument('--plot', help='also write the figure to this PNG file')
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
+    if a.train and a.against:
+        rows = train_against(a.against)
+        print(json.dumps(dict(machine=machine('cpu'), against=rows)) if a.json else format_against(rows))
+        return 0
     if a.train:
         rows = train_bench(quick=a.quick, device=a.device, verbose=not a.json)
         print(json.dumps(dict(machine=machine(a.device or ('cuda' if torch.cuda.is_available() else 'cpu')), train=rows))

@@ -162,7 +162,7 @@ def loss_terms(model: ZegCLIP, logits: torch.Tensor, # (B, C, H, W) logits of th
     B, C = logits.shape[:2]
     valid = (target >= 0) & (target < C)  # (B, H, W)
     if model.config.loss == 'ce': n = int(valid.sum())
-    else: n = int(torch.unique((torch.arange(B, device=target.device)[:, None, None] * C + target)[valid]).numel())  # present masks
+    else: n = int(torch.bincount((torch.arange(B, device=target.device)[:, None, None] * C + target)[valid], minlength=B * C).count_nonzero())  # present masks
     if n == 0 and model.config.loss == 'ce': return logits.sum() * 0., 0  # nothing labelled
     return model.loss(logits.float(), target)['loss'] * max(n, 1), n  # nel_loss divides by max(masks, 1)
 
