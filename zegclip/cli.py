@@ -19,6 +19,7 @@ COMMANDS = {
     'text-embed': ('zegclip.clip:text_embed_cli', 'precompute class-name text embeddings into a .safetensors file'),
     'pretrain-miniclip': ('zegclip.miniclip:pretrain_cli', 'retrain the shipped MiniCLIP from the seed (resumable) and export it to data/'),
     'shapes-eval': ('zegclip.miniclip:shapes_eval_cli', 'zero-shot accuracy of the shipped MiniCLIP on fresh Shapes-world images'),
+    'fidelity': ('zegclip.fidelity:fidelity_cli', "the Shapes world's fidelity measures beside the real setting's (--write: data/fidelity.json)"),
     'data-check': ('zegclip.data:data_check_cli', 'validate a dataset folder; counts per split and class pixel shares'),
     'train': ('zegclip.train:train_cli', 'train a preset with the official recipe; resumable, torchrun-ready'),
     'evaluate': ('zegclip.train:evaluate_cli', 'pAcc, mIoU(S), mIoU(U) and hIoU of a trained checkpoint'),
