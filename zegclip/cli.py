@@ -21,6 +21,7 @@ COMMANDS = {
     'shapes-eval': ('zegclip.miniclip:shapes_eval_cli', 'zero-shot accuracy of the shipped MiniCLIP on fresh Shapes-world images'),
     'fidelity': ('zegclip.fidelity:fidelity_cli', "the Shapes world's fidelity measures beside the real setting's (--write: data/fidelity.json)"),
     'data-check': ('zegclip.data:data_check_cli', 'validate a dataset folder; counts per split and class pixel shares'),
+    'data-prepare': ('zegclip.prepare:data_prepare_cli', "download and convert VOC, COCO-Stuff or Context into mmseg's layout (no mmseg), then check it"),
     'train': ('zegclip.train:train_cli', 'train a preset with the official recipe; resumable, torchrun-ready'),
     'evaluate': ('zegclip.train:evaluate_cli', 'pAcc, mIoU(S), mIoU(U) and hIoU of a trained checkpoint'),
     'ablate': ('zegclip.ablation:ablate_cli', "the course's main job: the paper's Table 5 on the Shapes world (--quick: a 5-minute smoke run)"),
