@@ -78,6 +78,7 @@ class StudyConfig:
     seeds: tuple = (0, 1)
     iters: int = 4000
     batch_size: int = 16
+    accum: int = 1  # gradient-accumulation micro-steps per iteration (same result; for a GPU that cannot hold the batch)
     warmup: int = 400  # linear warm-up iterations (the official 1,500 is for 20k-iteration schedules)
     lr: float = 1e-3  # AdamW learning rate of the decoder and queries (official: 2e-4; see 'The schedule' below)
     encoder_lr_mult: float = 0.2  # the image encoder's FT weights and deep prompts keep the official 2e-4
@@ -119,7 +120,7 @@ def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=F
         if r.get('schedule') != sched:
             raise ValueError(f"{res} was produced by another schedule ({r.get('schedule')}, not {sched}); use another --out")
         return r
-    tcfg = TrainConfig(iters=s.iters, batch_size=s.batch_size, warmup=s.warmup, lr=s.lr, encoder_lr_mult=s.encoder_lr_mult, seed=seed, eval_n=s.eval_n, eval_every=s.eval_every,
+    tcfg = TrainConfig(iters=s.iters, batch_size=s.batch_size, accum=s.accum, warmup=s.warmup, lr=s.lr, encoder_lr_mult=s.encoder_lr_mult, seed=seed, eval_n=s.eval_n, eval_every=s.eval_every,
                        ckpt_every=max(1, s.iters // 10), log_every=max(1, s.iters // 40))
     t0 = time.time()
     m = train(cfg, tcfg, out, root=s.root, progress=progress)

@@ -13,10 +13,11 @@ from PIL import Image
 
 # %% auto #0
 __all__ = ['COCO_UNUSED', 'CONTEXT_IDS', 'GB', 'ARCHIVES', 'EXPECTED', 'FIXTURE_IDS', 'VOC_DIR', 'COCO_DIR', 'CONTEXT_DIR',
-           'STEPS', 'EXPAND', 'coco_lut', 'context_lut', 'voc_aug_lists', 'Archive', 'PrepareError', 'by_hand',
-           'md5sum', 'verify', 'download', 'FixtureServer', 'png_bytes', 'sbd_mat', 'write_fixture_archives',
-           'write_atomic', 'unpack', 'sbd_label', 'coco_label', 'context_label', 'voc_steps', 'coco_steps',
-           'context_steps', 'free_bytes', 'check_disk', 'count_report', 'prepare', 'data_prepare_cli']
+           'STEPS', 'EXPAND', 'OFFICIAL_SCHEDULE', 'coco_lut', 'context_lut', 'voc_aug_lists', 'Archive',
+           'PrepareError', 'by_hand', 'md5sum', 'verify', 'download', 'FixtureServer', 'png_bytes', 'sbd_mat',
+           'write_fixture_archives', 'write_atomic', 'unpack', 'sbd_label', 'coco_label', 'context_label', 'voc_steps',
+           'coco_steps', 'context_steps', 'free_bytes', 'check_disk', 'count_report', 'prepare', 'data_prepare_cli',
+           'official_study', 'time_iterations', 'device_name', 'study_eta', 'eta_line', 'gpu_study_cli']
 
 # %% ../nbs/14_gpu.ipynb #a1ba27b0
 COCO_UNUSED = (11, 25, 28, 29, 44, 65, 67, 68, 70, 82, 90)  # 0-based ids of the 11 COCO thing classes never annotated
@@ -497,3 +498,85 @@ def data_prepare_cli(argv: list = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished files and steps are kept; run the same command to continue", file=sys.stderr); return 130
     return 1 if rep['problems'] else 0
+
+# %% ../nbs/14_gpu.ipynb #c0e64ca4
+OFFICIAL_SCHEDULE = dict(iters=20000, batch_size=16, warmup=1500, lr=2e-4, encoder_lr_mult=1., eval_n=None, eval_every=0)
+
+def official_study(root, # the prepared VOC folder
+                   out='runs/table5-voc', # per-row results; resumed when present
+                   base='voc-zegclip', # preset (or config) every row is derived from
+                   **kw) -> 'StudyConfig':
+    "Table 5 with the official VOC schedule (20k iterations, batch 16, AdamW 2e-4, warm-up 1,500, all val images); `kw` overrides."
+    from zegclip.ablation import StudyConfig
+    return StudyConfig(**{'table': 'table5', 'base': base, 'seeds': (0,), 'out': str(out), 'root': str(root), **OFFICIAL_SCHEDULE, **kw})
+
+def time_iterations(cfg, s, k: int = 10, skip: int = 2) -> float:
+    "Seconds per training iteration of `cfg` with the schedule of study `s` on this machine: iterations skip+1..k of a throwaway run."
+    from zegclip.train import TrainConfig, read_log, train
+    k = max(k, skip + 1)
+    tcfg = TrainConfig(iters=max(s.iters, k + 1), batch_size=s.batch_size, accum=s.accum, warmup=s.warmup, lr=s.lr,
+                       encoder_lr_mult=s.encoder_lr_mult, eval_every=0, ckpt_every=10 ** 9, log_every=1)
+    with tempfile.TemporaryDirectory() as d:
+        train(cfg, tcfg, d, root=s.root, progress=False, until=k)  # stops after k iterations: no evaluation, no checkpoint
+        sec = [float(r['seconds']) for r in read_log(Path(d) / 'log.csv')]
+    return (sec[k - 1] - sec[skip - 1]) / (k - skip)
+
+def device_name() -> str:
+    "The name of the GPU that trains here; None without one."
+    import torch
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else None
+
+def study_eta(s, k: int = 10) -> dict:
+    "Hours of training left in study `s`: seconds per iteration of each encoder mode, timed here, times the unfinished rows."
+    from zegclip.ablation import row_dir, study_base, study_rows
+    rows = {n: c for n, c in study_rows(s.table, study_base(s)).items() if not s.rows or n in s.rows}
+    left = [(n, c) for n, c in rows.items() for seed in s.seeds if not (row_dir(s, n, seed) / 'result.json').exists()]
+    per = {}
+    for _, c in left:
+        if c.mode not in per: per[c.mode] = time_iterations(c, s, k)
+    hours = sum(per[c.mode] for _, c in left) * s.iters / 3600
+    return {'rows_left': len(left), 'rows': len(rows) * len(s.seeds), 'sec_per_iter': per, 'hours': hours, 'device': device_name(), 'k': k}
+
+def eta_line(e: dict, s) -> str:
+    "The ETA as one line, saying where the cost per iteration was measured."
+    if not e['rows_left']: return f"ETA: all {e['rows']} rows are finished in {s.out}: nothing left to train"
+    its = ', '.join(f"{m.upper() if m != 'fix' else 'Fix'} {v:.3g} s/it" for m, v in e['sec_per_iter'].items())
+    where = (f"measured on {e['device']}" if e['device'] else
+             "measured on this machine's CPU: no GPU here, so a GPU's cost per iteration is unmeasured (this is the CPU's estimate)")
+    took = f"{e['hours']:.1f} h" if e['hours'] >= 1 else f"{60 * e['hours']:.1f} min"
+    return (f"ETA: {e['rows_left']} of {e['rows']} rows x {s.iters:,} iterations (batch {s.batch_size}, accum {s.accum}): {its}, "
+            f"{where}, iterations 3-{e['k']} of a warm-up run -> {took} of training, plus one evaluation per row")
+
+# %% ../nbs/14_gpu.ipynb #73b10d56
+def gpu_study_cli(argv: list = None) -> int:
+    "`zegclip gpu-study --root DIR [--accum A] [--out DIR] [--rows ...]`: Table 5 on VOC with the official schedule, ETA first."
+    from zegclip.ablation import finished_study, format_table, run_study, write_report
+    from zegclip.data import LayoutError
+    from zegclip.model import preset, tiny
+    ap = argparse.ArgumentParser(prog='zegclip gpu-study', description='Table 5 on VOC with the official schedule (20k iterations, '
+                                 'batch 16), resumable row by row; prints an ETA from a timed warm-up, writes the report of zegclip ablate.')
+    ap.add_argument('--root', required=True, help='the VOC folder (zegclip data-prepare voc --root DIR)')
+    ap.add_argument('--out', default='runs/table5-voc', help='per-row results, resumed when present (default runs/table5-voc)')
+    ap.add_argument('--accum', type=int, default=1, help='batch 16 as A micro-batches of 16/A images (for GPUs with less memory)')
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0])
+    ap.add_argument('--rows', nargs='+', metavar='ROW', help='only these rows, named as the table prints them (default: all twelve)')
+    ap.add_argument('--iters', type=int, default=20000, help='iterations per row (official: 20,000)')
+    ap.add_argument('--batch-size', type=int, default=16, help='global batch (official: 16)')
+    ap.add_argument('--eval-n', type=int, help='val images scored per row (default: all 1,449)')
+    ap.add_argument('--eta-iters', type=int, default=10, help='iterations timed per encoder mode for the ETA (0: no ETA)')
+    ap.add_argument('--eta-only', action='store_true', help='print the ETA and stop')
+    ap.add_argument('--tiny', action='store_true', help='tiny random CLIP instead of ViT-B/16 (tests, smoke runs)')
+    a = ap.parse_args(argv)
+    s = official_study(a.root, a.out, tiny(preset('voc-zegclip')) if a.tiny else 'voc-zegclip', seeds=tuple(a.seeds),
+                       rows=tuple(a.rows or ()), iters=a.iters, batch_size=a.batch_size, accum=a.accum, eval_n=a.eval_n)
+    try:
+        if a.eta_iters: print(eta_line(study_eta(s, a.eta_iters), s), flush=True)
+        if a.eta_only: return 0
+        t0 = time.time()
+        rows = run_study(s, progress=True)
+        report = finished_study(s)  # with the rows other processes finished in the same --out
+        files = write_report(report, s)
+    except (ValueError, LayoutError) as e: print(f"error: {e}", file=sys.stderr); return 2
+    print(format_table(report, s.table))
+    print(f"\n{len(rows)} rows in {time.time() - t0:.0f} s; wrote {', '.join(files.values())}")
+    return 0

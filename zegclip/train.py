@@ -11,7 +11,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from tqdm import tqdm
-from .model import ZegCLIP, ZegCLIPConfig, PRESETS, preset, tiny, infer_whole, infer_slide
+from .model import ZegCLIP, ZegCLIPConfig, PRESETS, preset, tiny, infer_whole, infer_slide, load_official_checkpoint
 from .data import SegPipeline, PipelineDataset, DATASETS, UNSEEN_LABEL, LayoutError, remap_for_setting
 from .data import reduce_zero_label, collate, default_workers, in_notebook
 from .shapes import ShapesDataset
@@ -442,7 +442,7 @@ def evaluate_cli(argv: list = None) -> int:
     "`zegclip evaluate --config NAME --checkpoint FILE [--root PATH] [--split val] [--limit N] [--json]`"
     ap = argparse.ArgumentParser(prog='zegclip evaluate', description='pAcc, mIoU(S), mIoU(U) and hIoU of a trained checkpoint.')
     ap.add_argument('--config', required=True, choices=list(PRESETS), metavar='NAME', help='the preset it was trained with')
-    ap.add_argument('--checkpoint', required=True, help='a last.pt written by zegclip train')
+    ap.add_argument('--checkpoint', required=True, help='a last.pt written by zegclip train, or an official ZegCLIP .pth')
     ap.add_argument('--root', help='the dataset folder (not needed for the shapes presets)')
     ap.add_argument('--split', default='val')
     ap.add_argument('--limit', type=int, help='the first N images only')
@@ -456,14 +456,18 @@ def evaluate_cli(argv: list = None) -> int:
     if not Path(a.checkpoint).is_file(): ap.error(f'no checkpoint at {a.checkpoint}')
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try:
-        saved = torch.load(a.checkpoint, map_location='cpu', weights_only=True)['config']
-        diff = config_diff(saved, config)
-        if diff:
-            names = [n for n, c in PRESETS.items() if asdict(c) == saved['model'] or asdict(tiny(c)) == saved['model']]
-            raise ValueError(f"{a.checkpoint} was trained with another config ({'; '.join(diff)})"
-                             + (f": pass --config {names[0]}" if names else ''))
-        model = build_model(config, saved['train']['seed'])
-        load_checkpoint(a.checkpoint, model)
+        try: saved = torch.load(a.checkpoint, map_location='cpu', weights_only=True).get('config')
+        except Exception: saved = None  # an mmseg checkpoint holds non-tensor metadata
+        if saved is None:  # the authors' released .pth: every weight in it, under mmseg's names
+            model = build_model(config); load_official_checkpoint(model, a.checkpoint)
+        else:
+            diff = config_diff(saved, config)
+            if diff:
+                names = [n for n, c in PRESETS.items() if asdict(c) == saved['model'] or asdict(tiny(c)) == saved['model']]
+                raise ValueError(f"{a.checkpoint} was trained with another config ({'; '.join(diff)})"
+                                 + (f": pass --config {names[0]}" if names else ''))
+            model = build_model(config, saved['train']['seed'])
+            load_checkpoint(a.checkpoint, model)
         ds = (ShapesDataset(a.split, n=a.limit or 500) if config.dataset == 'shapes' else DATASETS[config.dataset](a.root, a.split))
         res = evaluate(model.to(device), ds, batch_size=a.batch_size, limit=a.limit, progress=not a.no_progress)
     except (ValueError, LayoutError) as e: print(f'error: {e}', file=sys.stderr); return 2
