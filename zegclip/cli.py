@@ -10,8 +10,9 @@ from pathlib import Path
 import xml.etree.ElementTree as ET
 
 # %% auto #0
-__all__ = ['COMMANDS', 'README_HEADER', 'main', 'project_root', 'render_readme', 'readme_cli', 'find_notebooks', 'run_pytest',
-           'test_cli']
+__all__ = ['COMMANDS', 'README_HEADER', 'DOCS_WARNING', 'main', 'project_root', 'render_readme', 'readme_cli', 'find_notebooks',
+           'run_pytest', 'test_cli', 'proc_notebook', 'page_frontmatter', 'sidebar_entries', 'sidebar_problems',
+           'page_html', 'docs_check_cli']
 
 # %% ../nbs/90_cli.ipynb #52d727c3
 COMMANDS = {
@@ -29,6 +30,7 @@ COMMANDS = {
     'bench': ('zegclip.speed:bench_cli', 'speed against this machine\'s matmul peak, GMAC per crop, one stage vs two (--json, --train)'),
     'predict': ('zegclip.demo:predict_cli', 'segment an image with any class names; writes an overlay PNG and prints class shares'),
     'readme': ('zegclip.cli:readme_cli', 'write README.md from nbs/index.ipynb (--check: fail if it is out of date)'),
+    'docs-check': ('zegclip.cli:docs_check_cli', "nbdev's docs pre-processing of every notebook (the step before Quarto) and the sidebar; --html DIR writes pages"),
     'test': ('zegclip.cli:test_cli', 'run every notebook (nbdev_test) and tests/ (pytest); last line "N passed, M failed"'),
 }
 
@@ -189,6 +191,126 @@ def test_cli(argv=None # arguments after `zegclip test`
     print(f'total time {time.time() - t0:.0f} s')
     print(f'{passed} passed, {failed} failed')
     return int(failed > 0)
+
+# %% ../nbs/90_cli.ipynb #11bd37d0
+DOCS_WARNING = 'imports and other code'  # nbdev's warning about a cell the docs build runs without its context
+
+def proc_notebook(src, # the notebook
+                  dst, # where the processed notebook is written
+                 ) -> list:
+    "nbdev's docs pre-processing of one notebook (what `nbdev_proc_nbs` runs before Quarto); the warnings it gave."
+    import warnings
+    import nbdev.serve_drv
+    from nbdev.processors import FilterDefaults
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always')
+        nbdev.serve_drv.main((Path(src), Path(dst), FilterDefaults))
+    return [str(w.message).split('---')[1].strip() for w in ws if DOCS_WARNING in str(w.message)]
+
+def page_frontmatter(proc_nb # a notebook processed by `proc_notebook`
+                    ) -> dict:
+    "The page's frontmatter (title, description, output-file) from the raw cell nbdev puts first; {} if none."
+    import yaml
+    cells = json.loads(Path(proc_nb).read_text())['cells']
+    if not cells or cells[0]['cell_type'] != 'raw': return {}
+    src = ''.join(cells[0]['source']).strip()
+    return yaml.safe_load(src.strip('-')) or {} if src.startswith('---') else {}
+
+# %% ../nbs/90_cli.ipynb #fca9141c
+def sidebar_entries(sidebar # path of nbs/sidebar.yml
+                   ) -> list:
+    "Every file the sidebar links to, in order."
+    import yaml
+    def walk(x):
+        if isinstance(x, str): yield x
+        elif isinstance(x, list):
+            for y in x: yield from walk(y)
+        elif isinstance(x, dict):
+            if 'href' in x: yield x['href']
+            yield from walk(x.get('contents', []))
+    return list(walk(yaml.safe_load(Path(sidebar).read_text())['website']['sidebar']['contents']))
+
+def sidebar_problems(nbs_dir # the notebooks folder, holding sidebar.yml
+                    ) -> list:
+    "What is wrong with `sidebar.yml`: notebooks it does not list, entries that are not there."
+    nbs_dir = Path(nbs_dir)
+    if not (nbs_dir/'sidebar.yml').exists(): return [f'{nbs_dir}/sidebar.yml is missing']
+    listed = sidebar_entries(nbs_dir/'sidebar.yml')
+    pages = [f.relative_to(nbs_dir).as_posix() for f in find_notebooks([nbs_dir])]
+    return ([f'sidebar.yml does not list {f}' for f in pages if f not in listed] +
+            [f'sidebar.yml lists {f}, which is not in {nbs_dir.name}/' for f in listed if not (nbs_dir/f).exists()])
+
+# %% ../nbs/90_cli.ipynb #91346ec8
+def page_html(proc_nb # a notebook processed by `proc_notebook`
+             ) -> str:
+    "The page as standalone HTML (nbconvert), with the title block Quarto makes from the frontmatter."
+    import nbformat
+    from nbconvert import HTMLExporter
+    nb = nbformat.read(str(proc_nb), as_version=4)
+    fm = page_frontmatter(proc_nb)
+    head = f"# {fm.get('title', '')}" + (f"\n\n> {fm['description']}" if fm.get('description') else '')
+    nb.cells = [nbformat.v4.new_markdown_cell(head)] + nb.cells[1:]
+    for c in nb.cells:  # execnb writes code cells without an execution count, which nbconvert requires
+        if c.cell_type == 'code': c.setdefault('execution_count', None)
+    ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
+    return ex.from_notebook_node(nb, resources={'metadata': {'name': fm.get('title', '')}})[0]
+
+# %% ../nbs/90_cli.ipynb #644723e1
+def _docs_check_one(nb: Path, out: Path, root: Path) -> tuple:
+    "Process `nb` in a fresh interpreter from `root` (as nbdev does): (problems, seconds, log)."
+    dst = out/nb.name
+    code = 'import sys; from zegclip.cli import _proc_report; _proc_report(*sys.argv[1:])'
+    pkg = Path(importlib.import_module('zegclip').__file__).resolve().parent.parent  # this zegclip, not another install
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1',
+           'PYTHONPATH': os.pathsep.join([str(pkg), os.environ.get('PYTHONPATH', '')])}
+    t0 = time.time()
+    r = subprocess.run([sys.executable, '-c', code, str(nb.resolve()), str(dst)], capture_output=True, text=True, cwd=root, env=env)
+    secs, log = time.time() - t0, r.stdout + r.stderr
+    if r.returncode or 'RESULT ' not in r.stdout: return [f'the docs build crashed (exit {r.returncode})'], secs, log
+    res = json.loads(r.stdout.rsplit('RESULT ', 1)[1])
+    problems = [f'the docs build raises: {res["error"]}'] if res['error'] else []
+    problems += [f'a cell mixes imports with other code (put its imports in a cell of their own):\n{w}' for w in res['warnings']]
+    if not dst.exists(): problems.append('no processed notebook: no page')
+    elif not page_frontmatter(dst).get('title'): problems.append('no page title (the first markdown cell should be `# Title`)')
+    return problems, secs, log
+
+def _proc_report(src, dst):
+    "Run `proc_notebook` and print one line `RESULT {json}`: its warnings and the error it raised, if any."
+    try: res = {'warnings': proc_notebook(src, dst), 'error': None}
+    except Exception as e:  # nbdev names the cell; its cause says what went wrong there
+        cause = e.__cause__ or e
+        res = {'warnings': [], 'error': f'{e}\n{type(cause).__name__}: {cause}'}
+    print('\nRESULT ' + json.dumps(res))
+
+def docs_check_cli(argv=None # arguments after `zegclip docs-check`
+                  ) -> int:
+    "`zegclip docs-check [--path NB ...] [--html DIR]`: nbdev's docs pre-processing of every notebook, and the sidebar."
+    p = argparse.ArgumentParser(prog='zegclip docs-check', description=docs_check_cli.__doc__)
+    p.add_argument('--path', nargs='*', default=None, help='notebooks or folders (default: nbs/)')
+    p.add_argument('--html', default=None, help='also write each page as HTML into this folder')
+    p.add_argument('--n_workers', type=int, default=2, help='notebooks processed at once')
+    a = p.parse_args(argv)
+    root = project_root()
+    missing = [q for q in a.path or [] if not Path(q).exists()]
+    if missing: print(f'zegclip docs-check: no such notebook or folder: {missing[0]} (give a path under nbs/)', file=sys.stderr); return 2
+    nbs = find_notebooks(a.path or [root/'nbs'])
+    out = Path(tempfile.mkdtemp(prefix='zegclip-docs-'))
+    failed = 0
+    with ThreadPoolExecutor(max(1, a.n_workers)) as ex:
+        for nb, (problems, secs, log) in zip(nbs, ex.map(lambda f: _docs_check_one(f, out, root), nbs)):
+            page = page_frontmatter(out/nb.name).get('output-file', '') if (out/nb.name).exists() else ''
+            print(f"{'FAIL' if problems else 'ok'} {nb.name} ({secs:.1f} s){' -> ' + page if page else ''}", flush=True)
+            for pr in problems: print('\n'.join('    ' + l for l in pr.splitlines()))
+            if problems and 'crashed' in problems[0]: print('\n'.join('    ' + l for l in log.strip().splitlines()[-15:]))
+            if a.html and page and not problems:
+                Path(a.html).mkdir(parents=True, exist_ok=True)
+                (Path(a.html)/page).write_text(page_html(out/nb.name))
+            failed += bool(problems)
+    side = sidebar_problems(root/'nbs')
+    print('\n'.join(f'FAIL {s}' for s in side) or f'ok nbs/sidebar.yml lists every notebook')
+    shutil.rmtree(out, ignore_errors=True)
+    print(f'{len(nbs) - failed} pages ok, {failed} failed' + (', sidebar wrong' if side else ''))
+    return int(bool(failed or side))
 
 # %% ../nbs/90_cli.ipynb #3f7b2d15
 if __name__ == '__main__' and 'IPython' not in sys.modules: sys.exit(main())
