@@ -246,13 +246,17 @@ def page_html(proc_nb # a notebook processed by `proc_notebook`
     "The page as standalone HTML (nbconvert), with the title block Quarto makes from the frontmatter."
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
     nb = nbformat.read(str(proc_nb), as_version=4)
     fm = page_frontmatter(proc_nb)
     head = f"# {fm.get('title', '')}" + (f"\n\n> {fm['description']}" if fm.get('description') else '')
     nb.cells = [nbformat.v4.new_markdown_cell(head)] + nb.cells[1:]
-    for c in nb.cells:  # execnb writes code cells without an execution count, which nbconvert requires
-        if c.cell_type == 'code': c.setdefault('execution_count', None)
+    for c in nb.cells:
+        if c.cell_type != 'code': continue
+        c.setdefault('execution_count', None)  # execnb writes none; nbconvert requires one
+        if re.search(r'^#\|\s*echo:\s*false', c.source, re.M): c.metadata['tags'] = ['remove_input']  # as Quarto does
     ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
+    ex.register_preprocessor(TagRemovePreprocessor(remove_input_tags={'remove_input'}), enabled=True)
     return ex.from_notebook_node(nb, resources={'metadata': {'name': fm.get('title', '')}})[0]
 
 # %% ../nbs/90_cli.ipynb #644723e1
