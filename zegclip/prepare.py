@@ -129,8 +129,8 @@ def download(a: Archive, dest: Path, retries: int = 5, timeout: float = 60, wait
             time.sleep(wait)
     else:
         kept = part.stat().st_size if part.exists() else 0
-        raise PrepareError(f"could not download {a.url} ({err}). The {kept:,} bytes received are kept in {part} and the "
-                           f"next run resumes them; or {by_hand(a, dest)}")
+        got = f"The {kept:,} bytes received are kept in {part} and the next run resumes them" if kept else "Nothing was received"
+        raise PrepareError(f"could not download {a.url} ({err}). {got}; or {by_hand(a, dest)}")
     verify(a, part, dest.name)
     os.replace(part, dest)
     return dest
@@ -413,7 +413,7 @@ def free_bytes(path) -> int:
     return shutil.disk_usage(p).free
 
 def _size(p: Path) -> int: return p.stat().st_size if p.exists() else 0
-def _human(n: float) -> str: return f"{n / GB:.1f} GB" if n >= GB / 10 else f"{n / 1e6:.1f} MB"
+def _human(n: float) -> str: return f"{n / GB:.1f} GB" if n >= GB / 10 else f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
 def check_disk(root: Path, archives: list, paths: dict):
     "Raise when the disk under `root` has no room for the archives still to download and the converted files."
@@ -482,7 +482,7 @@ def data_prepare_cli(argv: list = None) -> int:
     ap = argparse.ArgumentParser(prog='zegclip data-prepare', description='Download and convert a dataset into the layout '
                                  "and label values of mmseg's conversion scripts (no mmseg needed), then check it.")
     ap.add_argument('dataset', choices=list(STEPS))
-    ap.add_argument('--root', required=True, help='where the dataset goes; give the same folder to train, evaluate and data-check')
+    ap.add_argument('--root', help='where the dataset goes; give the same folder to train, evaluate and data-check')
     ap.add_argument('--from', dest='src', metavar='DIR', help='a folder holding the archives, downloaded by hand (nothing is downloaded)')
     ap.add_argument('--retries', type=int, default=5, help='resumed attempts after a dropped connection (default 5)')
     ap.add_argument('--check-limit', type=int, default=500, help='images per split the final data-check reads (0: all; default 500)')
@@ -492,6 +492,7 @@ def data_prepare_cli(argv: list = None) -> int:
     if a.list:
         for x in ARCHIVES[a.dataset]: print(f"{x.name}  {x.url}  md5 {x.md5 or '(none published)'}  ~{x.size / GB:.2f} GB")
         return 0
+    if not a.root: ap.error('--root DIR is required: the folder the dataset goes to')
     from zegclip.data import LayoutError
     try: rep = prepare(a.dataset, a.root, a.src, retries=a.retries, check_limit=a.check_limit or None, progress=not a.no_progress)
     except (PrepareError, LayoutError) as e: print(f"error: {e}", file=sys.stderr); return 2
