@@ -55,7 +55,7 @@ def tiny_checkpoint(tmp_path_factory):
 def test_predict_training_checkpoint(tmp_path, files, tiny_checkpoint):
     "A training checkpoint brings its own config; the shares are printed largest first and sum to 100%."
     r = zegclip('predict', files/'shapes.png', '--classes', 'heart,circle,star', '--checkpoint', tiny_checkpoint,
-                '--out', tmp_path/'out.png')
+                '--out', tmp_path/'out.png', '--none-below', '0')  # every pixel a class (no 'none' row)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
     rows = [l.split() for l in lines[:-1]]
@@ -75,6 +75,6 @@ def test_predict_shipped_model(tmp_path, files):
     "The default model is the shipped one; --json gives {class: share}; a .jpg --out writes JPEG."
     r = zegclip('predict', files/'shapes.png', '--classes', 'heart,crescent,circle,square', '--out', tmp_path/'out.jpg', '--json')
     assert r.returncode == 0, r.stderr
-    shares = json.loads(r.stdout)
-    assert list(shares) == ['heart', 'crescent', 'circle', 'square'] and sum(shares.values()) == pytest.approx(1, abs=1e-3)
+    shares = json.loads(r.stdout)  # by default a Shapes-world model labels the background 'none'
+    assert list(shares) == ['heart', 'crescent', 'circle', 'square', 'none'] and sum(shares.values()) == pytest.approx(1, abs=1e-3)
     assert (tmp_path/'out.jpg').read_bytes()[:2] == b'\xff\xd8'

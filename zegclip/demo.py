@@ -15,7 +15,7 @@ from .shapes import SHAPE_CLASSES, ShapesDataset
 
 # %% auto #0
 __all__ = ['SHIPPED_CONFIG', 'load_model', 'read_image', 'parse_classes', 'labels_and_shares', 'none_threshold',
-           'segmentation_figure', 'figure_bytes', 'Demo', 'predict_parser', 'predict_cli']
+           'default_none_below', 'segmentation_figure', 'figure_bytes', 'Demo', 'predict_parser', 'predict_cli']
 
 # %% ../nbs/13_demo.ipynb #e3ce5c85
 SHIPPED_CONFIG = 'shapes-zegclip'  # the preset of the shipped model, `data/zegclip_shapes.safetensors`
@@ -104,6 +104,15 @@ def none_threshold(model: ZegCLIP, # a Shapes-world ZegCLIP
     bal = [((obj >= t).mean() + (bg < t).mean()) / 2 for t in ts]
     return float(ts[int(np.argmax(bal))])
 
+def default_none_below(model: ZegCLIP, # the model that will predict
+                       n: int = 20, # Shapes-world validation images to choose the threshold on
+                      ) -> float:
+    "The 'none' threshold the widgets and `zegclip predict` use unless told: `none_threshold` for a Shapes-world NEL model, else 0."
+    # Only the Shapes world has validation images with a true background here, and a softmax model's scores sum to 1 over
+    # the typed names, so it has no 'none' answer: other models keep the official inference (every pixel gets a class).
+    if model.config.dataset != 'shapes' or model.config.loss == 'ce': return 0.
+    return none_threshold(model, n)
+
 def segmentation_figure(image, # RGB image (H, W, 3), uint8
                         out: dict, # `predict`'s output: label, scores, class_names
                         seen=None, # per class, True where seen in training (`model.seen_mask`); None: not marked
@@ -166,7 +175,7 @@ class Demo:
                  index: int = 0, # Shapes-world test image shown first
                  path: str = '', # an image file instead (takes precedence over the index)
                  mode: str = 'slide', # inference: 'slide' (official) or 'whole'
-                 none_below: float = 0., # label 'none' where no typed class scores this much (0: official, every pixel a class)
+                 none_below: float | None = None, # label 'none' where no typed class scores this much (None: `default_none_below`; 0: official, every pixel a class)
                 ):
         import ipywidgets as W
         self.mode, self.error = mode, None
@@ -174,6 +183,7 @@ class Demo:
             try: model = load_model()
             except FileNotFoundError as e: self.error = f'No model to run: {e}'
         self.model = model
+        if none_below is None: none_below = default_none_below(model) if model is not None else 0.
         self.index = W.IntSlider(value=index, min=0, max=999, description='test image', continuous_update=False)
         self.path = W.Text(value=path, description='or a file', continuous_update=False,
                            tooltip='an image path, e.g. /path/to/photo.jpg (empty: the Shapes-world test image)')
@@ -233,8 +243,9 @@ def predict_parser() -> argparse.ArgumentParser:
     p.add_argument('--clip', metavar='FILE', help="CLIP weights for an official checkpoint's backbone when open_clip's cache lacks them")
     p.add_argument('--out', metavar='OUT.png', help='write the picture: image, label map, legend, per-class score maps')
     p.add_argument('--mode', choices=('slide', 'whole'), default='slide', help='inference: sliding windows (official) or whole image')
-    p.add_argument('--none-below', type=float, default=0., metavar='T',
-                   help="label 'none' where no class scores T (default 0: every pixel gets a class, as the official inference)")
+    p.add_argument('--none-below', type=float, default=None, metavar='T',
+                   help="label 'none' where no class scores T (default: chosen on Shapes-world validation images for a "
+                        "Shapes-world model, else 0; 0: every pixel gets a class, as the official inference)")
     p.add_argument('--json', action='store_true', help='print {class: share} as JSON')
     return p
 
@@ -246,6 +257,7 @@ def predict_cli(argv=None # arguments after `zegclip predict` (None: sys.argv)
         names = parse_classes(a.classes)
         img, truth = read_image(a.image)
         model = load_model(a.config, a.checkpoint, a.clip)
+        if a.none_below is None: a.none_below = default_none_below(model)
         out = predict(model, img, names, a.mode)
         seen = model.seen_mask.tolist()
         if a.out:
