@@ -14,14 +14,14 @@ from .rd import RD_FORMATS
 from .train import TrainConfig, train, read_log
 
 # %% auto #0
-__all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows', 'StudyConfig', 'slug',
-           'schedule', 'row_dir', 'write_json', 'run_row', 'finished_results', 'finished_study', 'aggregate',
-           'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report', 'parse_overrides',
-           'ablate_cli', 'shipped_study', 'shipped_results', 'miniclip_record', 'strict_json', 'ship_results',
-           'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'paper_targets', 'export_zegclip',
-           'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_study',
-           'held_out_calibration', 'with_diagnosis', 'held_out_rows', 'ship_study', 'recognition_gap',
-           'multi_object_recall']
+__all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows',
+           'StudyConfig', 'slug', 'schedule', 'row_dir', 'write_json', 'run_row', 'finished_results', 'finished_study',
+           'aggregate', 'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report',
+           'parse_overrides', 'ablate_cli', 'shipped_study', 'shipped_results', 'miniclip_record', 'strict_json',
+           'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'paper_targets',
+           'claim_pairs', 'claim_checks', 'claims_table', 'export_zegclip', 'load_zegclip', 'held_out_scores',
+           'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration', 'with_diagnosis',
+           'held_out_rows', 'ship_study', 'recognition_gap', 'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -365,6 +365,55 @@ def paper_targets(rows: list) -> dict:
     dpt, ft = by['Baseline-DPT']['mIoU(U)'], by['Baseline-FT']['mIoU(U)']
     return {'best hIoU': best, 'ZegCLIP best': best.endswith('(ZegCLIP)'), 'DPT beats FT on mIoU(U)': dpt > ft,
             'mIoU(U) DPT / FT': (round(dpt, 1), round(ft, 1))}
+
+# %% ../nbs/11_ablation.ipynb #0cef4b0a
+ZEGCLIP_ROW = 'Baseline-DPT + NEL + RD (ZegCLIP)'
+
+def _row_name(mode: str, nel: bool, rd: bool) -> str:
+    "Table 5's name of a row (as `table5_rows` writes it)."
+    name = f"Baseline-{mode}" + (' + NEL' if nel else '') + (' + RD' if rd else '')
+    return ZEGCLIP_ROW if name == 'Baseline-DPT + NEL + RD' else name
+
+def claim_pairs() -> list:
+    "The paper's claims on Table 5 as (claim, row A, row B, metric, at_least): A beats B (or, at_least, is not below it)."
+    modes = ('Fix', 'FT', 'DPT')
+    out = [('(a) the full ZegCLIP has the best hIoU', ZEGCLIP_ROW, 'best other row', 'hIoU', False)]
+    out += [('(b) NEL beats its exclusive twin', _row_name(m, True, rd), _row_name(m, False, rd), 'hIoU', False)
+            for m in modes for rd in (False, True)]
+    out += [('(c) RD beats its twin', _row_name(m, nel, True), _row_name(m, nel, False), 'hIoU', False)
+            for m in modes for nel in (False, True)]
+    out += [('(d) Baseline-DPT beats Baseline-FT on unseen classes', 'Baseline-DPT', 'Baseline-FT', 'mIoU(U)', False),
+            ('(e) DPT is at least Fix', 'Baseline-DPT', 'Baseline-Fix', 'hIoU', True)]
+    return out
+
+def claim_checks(rows: list, # aggregated Table 5 rows (`aggregate`, `shipped_results`): means and ' std' over seeds
+                ) -> list:
+    "Each comparison of `claim_pairs` on `rows` and in the paper: margins, the seeds' std, and whether it holds."
+    by, paper, idx = {r['row']: r for r in rows}, PAPER['table5'], dict(zip(METRICS, range(len(METRICS))))
+    out = []
+    for claim, a, b, k, at_least in claim_pairs():
+        if a not in by or (b != 'best other row' and b not in by): continue
+        if b == 'best other row':
+            b = max((r for r in rows if r['row'] != a), key=lambda r: r[k])['row']
+            pb = max(v[idx[k]] for n, v in paper.items() if n != a)
+        else: pb = paper[b][idx[k]]
+        margin, std = by[a][k] - by[b][k], max(by[a].get(k + ' std', 0.), by[b].get(k + ' std', 0.))
+        holds = margin > -std if at_least else margin > std  # beyond the seeds' noise
+        out.append(dict(claim=claim, a=a, b=b, metric=k, paper=paper[a][idx[k]] - pb, margin=margin, std=std, holds=holds))
+    return out
+
+def claims_table(rows: list, # aggregated Table 5 rows at the official calibration
+                 held_out: list | None = None, # the same rows at the held-out calibration (`held_out_rows`), if swept
+                ) -> str:
+    "Markdown table of `claim_checks`: each comparison's paper margin (VOC) and Shapes margin +- std, with its verdict."
+    cols = [('official 0.1', claim_checks(rows))] + ([('held-out calibration', claim_checks(held_out))] if held_out else [])
+    head = '| claim | A vs B | metric | paper (VOC) | ' + ' | '.join(f'Shapes, {n} | holds' for n, _ in cols) + ' |'
+    lines = [head, '|' + '---|' * (4 + 2 * len(cols))]
+    for i, c in enumerate(cols[0][1]):
+        vs = lambda x: '' if x['b'] == c['b'] else f" (vs {x['b']})"  # claim (a)'s best other row may differ
+        cells = [f"{cs[i]['margin']:+.1f} ± {cs[i]['std']:.1f}{vs(cs[i])} | {'yes' if cs[i]['holds'] else '**no**'}" for _, cs in cols]
+        lines.append(f"| {c['claim']} | {c['a']} vs {c['b']} | {c['metric']} | {c['paper']:+.1f} | " + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
 
 # %% ../nbs/11_ablation.ipynb #75164ab0
 ZEGCLIP_FILE = 'zegclip_shapes.safetensors'
