@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_ablation.ipynb #34dbb055
 from __future__ import annotations
-import argparse, hashlib, json, math, os, re, time
+import argparse, hashlib, json, math, os, re, sys, time
 from dataclasses import dataclass, asdict, replace, field
 from pathlib import Path
 import numpy as np
@@ -12,6 +12,7 @@ import torch
 from .model import ZegCLIPConfig, preset, table5_rows
 from .rd import RD_FORMATS
 from .train import TrainConfig, train, read_log
+from .core import cli_error, config_args, config_from_args
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows',
@@ -88,6 +89,15 @@ class StudyConfig:
     root: str | None = None  # dataset folder (real datasets only)
     overrides: dict = field(default_factory=dict)  # base config fields changed for every row, e.g. {'loss': 'ce'}
     rows: tuple = ()  # run only these rows (names as the table prints them); empty: every row
+
+    def __post_init__(self):  # checked before any row trains, with the flag to change
+        for k in ('iters', 'batch_size', 'eval_n'):
+            if getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)}: give 1 or more (--{k.replace('_', '-')} N)")
+        for k in ('warmup', 'eval_every'):
+            if getattr(self, k) < 0: raise ValueError(f"{k}={getattr(self, k)}: give 0 or more (--{k.replace('_', '-')} N)")
+        if not (math.isfinite(self.lr) and self.lr > 0 and math.isfinite(self.encoder_lr_mult) and self.encoder_lr_mult >= 0):
+            raise ValueError(f"lr={self.lr}, encoder_lr_mult={self.encoder_lr_mult}: give a finite lr > 0 and a multiplier >= 0")
+        if not self.seeds or any(s < 0 for s in self.seeds): raise ValueError(f"seeds={self.seeds}: give one or more seeds >= 0 (--seeds 0 1)")
 
 QUICK = dict(seeds=(0,), iters=30, batch_size=8, warmup=5, eval_n=40)  # `--quick`: a smoke run, minutes on 2 cores, numbers meaningless
 
@@ -236,43 +246,28 @@ def parse_overrides(items: list, # 'FIELD=VALUE' strings
 def ablate_cli(argv=None):
     "`zegclip ablate`: run (or resume) an ablation study on the Shapes world; prints the table, writes CSV/markdown/PNG."
     p = argparse.ArgumentParser(prog='zegclip ablate', description=ablate_cli.__doc__)
-    p.add_argument('--table', default='table5', choices=list(PAPER), help='which study (default: Table 5, twelve rows)')
-    p.add_argument('--base', default='shapes-zegclip', help='preset every row is derived from')
-    p.add_argument('--seeds', type=int, nargs='+', help='seeds (default 0 1)')
-    p.add_argument('--iters', type=int, help='training iterations per row')
-    p.add_argument('--batch-size', type=int)
-    p.add_argument('--eval-n', type=int, help='held-out images scored per row')
-    p.add_argument('--lr', type=float, help='AdamW learning rate')
-    p.add_argument('--warmup', type=int, help='warm-up iterations')
-    p.add_argument('--encoder-lr-mult', type=float, help="lr factor of the image encoder's trainable weights and prompts")
-    p.add_argument('--eval-every', type=int, help="also score every this many iterations (a learning curve in each row's log.csv)")
+    config_args(p, StudyConfig, skip=('overrides',), choices={'table': list(PAPER)})  # a flag per field: none is dropped
     p.add_argument('--set', action='append', default=[], metavar='FIELD=VALUE',
                    help="change a field of the base config for every row, e.g. --set loss=ce (repeatable)")
-    p.add_argument('--rows', nargs='+', metavar='ROW', help='run only these rows, named as the table prints them (default: all)')
-    p.add_argument('--out', default='runs/ablation', help='folder of the per-row results (resumed when present)')
-    p.add_argument('--root', help='dataset folder, for real-dataset presets')
     p.add_argument('--threads', type=int, help='torch threads of this process (run seeds as parallel processes with 1 each)')
     p.add_argument('--quick', action='store_true', help=f'one seed, short schedule ({QUICK}): a smoke run, numbers meaningless')
     p.add_argument('--json', action='store_true', help='print the rows as JSON instead of the table')
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
-    kw = dict(QUICK) if a.quick else {}
-    if a.quick and a.out == 'runs/ablation': a.out = 'runs/ablation-quick'
-    for k in ('seeds', 'iters', 'batch_size', 'eval_n', 'lr', 'warmup', 'encoder_lr_mult', 'eval_every'):
-        if getattr(a, k) is not None: kw[k] = tuple(getattr(a, k)) if k == 'seeds' else getattr(a, k)
-    if a.rows: kw['rows'] = tuple(a.rows)
-    try: overrides = parse_overrides(a.set, preset(a.base))
-    except ValueError as e: p.error(str(e))
-    s = StudyConfig(table=a.table, base=a.base, out=a.out, root=a.root, overrides=overrides, **kw)
-    t0 = time.time()
-    rows = run_study(s, progress=not a.json)
-    report = finished_study(s)  # with the rows other processes finished in the same --out
-    files = write_report(report, s)
+    base = StudyConfig(**QUICK, out='runs/ablation-quick') if a.quick else StudyConfig()
+    try:
+        s = config_from_args(StudyConfig, a, base=base, overrides=parse_overrides(a.set, preset(a.base or base.base)))
+        t0 = time.time()
+        rows = run_study(s, progress=not a.json)
+        report = finished_study(s)  # with the rows other processes finished in the same --out
+        files = write_report(report, s)
+    except (ValueError, OSError) as e: return cli_error('ablate', e)
     if a.json: print(json.dumps(rows))
     else:
         print(format_table(report, s.table))
         print(f"\n{len(rows)} rows in {time.time() - t0:.0f} s; wrote {', '.join(files.values())}")
     return 0
+
 
 # %% ../nbs/11_ablation.ipynb #d8a55cab
 def shipped_study(name: str = 'table5') -> dict | None:
@@ -423,7 +418,8 @@ def export_zegclip(ckpt, # a training checkpoint (`last.pt`)
     "Write a checkpoint's trained weights as safetensors, with the model config and frozen-weight checksum as metadata."
     from safetensors.torch import save_file
     from zegclip.clip import data_dir
-    ck = torch.load(ckpt, map_location='cpu', weights_only=True)
+    from zegclip.core import read_checkpoint
+    ck = read_checkpoint(ckpt)
     out = Path(out or data_dir() / ZEGCLIP_FILE)
     meta = {'config': json.dumps(ck['config']['model']), 'frozen': repr(ck['frozen']), 'iters': str(ck['iter']),
             'seed': str(ck['config']['train']['seed'])}  # random frozen weights (tests) are a function of the seed
@@ -438,8 +434,10 @@ def load_zegclip(path='shapes', device='cpu'):
     from zegclip.clip import data_dir
     from zegclip.train import build_model, frozen_fingerprint
     path = data_dir() / ZEGCLIP_FILE if path == 'shapes' else Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path} not found: train one (`zegclip ablate`) and `export_zegclip` it")
-    with safe_open(str(path), 'pt') as f: meta = f.metadata()
+    if not path.exists(): raise FileNotFoundError(f"{path} not found: restore it (git checkout data/) or train one (`zegclip ablate`) and `export_zegclip` it")
+    with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
+    if 'config' not in meta: raise ValueError(f"{path} holds weights without a zegclip config (not written by export_zegclip): "
+                                              "give an exported .safetensors or a `zegclip train` last.pt")
     model = build_model(ZegCLIPConfig.from_saved(json.loads(meta['config'])), int(meta.get('seed', 0)))
     if not math.isclose(frozen_fingerprint(model), float(meta['frozen']), rel_tol=1e-9, abs_tol=1e-6):
         raise ValueError(f"{path} was trained on other frozen weights (another data/miniclip_shapes.safetensors)")

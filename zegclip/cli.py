@@ -50,7 +50,7 @@ def main(argv=None # command line without the program name (None: sys.argv[1:])
         print(_usage()); return 0 if argv else 2
     cmd, rest = argv[0], argv[1:]
     if cmd not in COMMANDS:
-        print(f"zegclip: unknown command {cmd!r}\n\n{_usage()}", file=sys.stderr); return 2
+        print(f"zegclip: error: unknown command {cmd!r}; run zegclip --help for the list", file=sys.stderr); return 2
     v = COMMANDS[cmd]
     mod, fn = (v if isinstance(v, str) else v[0]).split(':')
     rc = getattr(importlib.import_module(mod), fn)(rest)

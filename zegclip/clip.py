@@ -9,6 +9,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch, torch.nn.functional as F
 import open_clip
+from .core import cli_error, read_checkpoint
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'TINY_CLIP_CFG', 'SINGLE_TEMPLATE', 'MULTI_TEMPLATES', 'TEMPLATES', 'CLASS_ALIASES',
@@ -98,7 +99,7 @@ class WeightsUnavailable(RuntimeError):
     "Requested CLIP weights are neither on disk nor downloadable now."
 
 def read_state_dict(path) -> dict:
-    "A checkpoint's state dict, read without running code: safetensors, `torch.load(weights_only=True)` or TorchScript."
+    "A checkpoint's state dict, read without running code: safetensors, an allow-listed pickle or TorchScript."
     path = str(path)
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
@@ -106,7 +107,7 @@ def read_state_dict(path) -> dict:
     elif is_torchscript(path):
         sd = read_torchscript_tensors(path)
     else:
-        sd = torch.load(path, map_location='cpu', weights_only=True)
+        sd = read_checkpoint(path)  # allow-list unpickler: clear errors for unsafe, truncated or foreign files
     if isinstance(sd, dict) and isinstance(sd.get('state_dict'), dict): sd = sd['state_dict']
     return {(k[7:] if k.startswith('module.') else k): v for k, v in sd.items()}
 
@@ -235,6 +236,15 @@ def check_class_names(class_names) -> list:
     if dups: raise ValueError(f"duplicate class names: {sorted(set(dups))}")
     return names
 
+def _check_distinct(tokens: torch.Tensor, names: list, length: int):
+    "Refuse class names whose prompts tokenise to the same ids (the text encoder reads a fixed number of tokens)."
+    first = {}
+    for name, row in zip(names, tokens):
+        other = first.setdefault(tuple(row.tolist()), name)
+        if other != name:
+            raise ValueError(f"class names {other!r} and {name!r} tokenise to the same text (the text encoder reads "
+                             f"{length} token ids per prompt, the rest is cut): shorten or reword them")
+
 @torch.no_grad()
 def text_embeddings(model, # a CLIP with `encode_text`
                     tokenizer, # its tokenizer: list of strings -> (N, L) token ids
@@ -248,8 +258,9 @@ def text_embeddings(model, # a CLIP with `encode_text`
         raise ValueError("templates must be a non-empty list of strings with exactly one '{}' each")
     prompts = [t.format(c) for c in names for t in templates]  # class-major: C × T
     device = next(model.parameters()).device
-    emb = torch.cat([model.encode_text(tokenizer(prompts[i:i + batch_size]).to(device))
-                     for i in range(0, len(prompts), batch_size)])
+    tokens = torch.cat([tokenizer(prompts[i:i + batch_size]) for i in range(0, len(prompts), batch_size)])  # (C*T, L)
+    _check_distinct(tokens.view(len(names), -1), names, tokens.shape[1])
+    emb = torch.cat([model.encode_text(tokens[i:i + batch_size].to(device)) for i in range(0, len(prompts), batch_size)])
     emb = F.normalize(emb.float(), dim=-1).view(len(names), len(templates), -1)  # (C, T, D)
     return F.normalize(emb.mean(1), dim=-1)  # (C, D)
 
@@ -309,13 +320,15 @@ def text_embed_cli(argv=None # arguments after `zegclip text-embed` (None: sys.a
     p.add_argument('--out', required=True, help='output .safetensors file')
     a = p.parse_args(argv)
     from safetensors.torch import save_file
-    names = class_names_arg(a.classes)
-    model, tok, _ = load_clip(a.model, a.pretrained)
-    emb = text_embeddings(model, tok, names, TEMPLATES[a.templates]).cpu().contiguous()
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    meta = dict(classes=json.dumps(names), templates=json.dumps(TEMPLATES[a.templates]), model=a.model,
-                pretrained=str(a.pretrained))
-    save_file({'embeddings': emb}, a.out, metadata=meta)
+    try:
+        names = class_names_arg(a.classes)
+        model, tok, _ = load_clip(a.model, a.pretrained)
+        emb = text_embeddings(model, tok, names, TEMPLATES[a.templates]).cpu().contiguous()
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        meta = dict(classes=json.dumps(names), templates=json.dumps(TEMPLATES[a.templates]), model=a.model,
+                    pretrained=str(a.pretrained))
+        save_file({'embeddings': emb}, a.out, metadata=meta)
+    except (ValueError, OSError, WeightsUnavailable) as e: return cli_error('text-embed', e)
     print(f"wrote {a.out}: {len(names)} classes x {emb.shape[1]} dims, {a.templates} templates "
           f"({len(TEMPLATES[a.templates])}), {a.model} {'random weights' if a.pretrained is None else a.pretrained}")
     return 0

@@ -17,9 +17,10 @@ from .shapes import ShapesDataset, ShapesConfig, shapes_sample
 __all__ = ['SETTINGS', 'UNSEEN_LABEL', 'VOC_TREE', 'COCO_TREE', 'CONTEXT_TREE', 'DATASETS', 'IMAGENET_MEAN', 'IMAGENET_STD',
            'voc_palette', 'read_image', 'read_label', 'reduce_zero_label', 'remap_lut', 'remap_for_setting',
            'LayoutError', 'SegDataset', 'VOCDataset', 'COCOStuffDataset', 'ContextDataset', 'write_fixture',
-           'rescale_size', 'resize', 'crop_box', 'random_crop', 'rgb_to_hsv', 'hsv_to_rgb', 'scale_saturation',
-           'photometric_distortion', 'SegPipeline', 'PipelineDataset', 'show_augmented', 'in_notebook',
-           'default_workers', 'collate', 'make_loader', 'check_dataset', 'format_report', 'data_check_cli']
+           'rescale_size', 'resize', 'test_input', 'crop_box', 'random_crop', 'rgb_to_hsv', 'hsv_to_rgb',
+           'scale_saturation', 'photometric_distortion', 'SegPipeline', 'PipelineDataset', 'show_augmented',
+           'in_notebook', 'default_workers', 'collate', 'make_loader', 'check_dataset', 'format_report',
+           'data_check_cli']
 
 # %% ../nbs/08_data.ipynb #8bd356c2
 def voc_palette(n: int = 256):
@@ -103,7 +104,8 @@ def _find_root(root, name, candidates, required, tree, hint=''):
         if all((r / p).exists() for p in required): return r
     best = max(tried, key=lambda r: sum((r / p).exists() for p in required))
     missing = [p for p in required if not (best / p).exists()]
-    raise LayoutError(f"{root} is not a {name} folder: missing {', '.join(missing)} under {best}.\n"
+    raise LayoutError(f"{root} is not a {name} folder: missing {', '.join(missing)} under {best}; give --root the folder "
+                      "that holds them (zegclip data-check --help shows the layout)\n"
                       f"Expected (under --root, or under {' or '.join(str(c) for c in candidates[1:])} inside it):\n{tree}" + (f"\n{hint}" if hint else ''))
 
 def _read_ids(path): return [l.strip() for l in Path(path).read_text().splitlines() if l.strip()]
@@ -128,15 +130,26 @@ class SegDataset(torch.utils.data.Dataset):
         self.class_names, self.seen_idx, self.unseen_idx = list(cs.names), list(cs.seen_idx), list(cs.unseen_idx)
         self.split, self.root = split, self.find_root(root)
         self.items = self.list_items(split)
+        missing = [f for pair in self.items for f in pair if not Path(f).is_file()]
+        if missing: raise LayoutError(f"{missing[0]} is missing ({len(missing)} files named by the {split} list are): "
+                                      "restore them or remove their ids from the list")
 
     @property
     def num_classes(self): return len(self.class_names)
     def __len__(self): return len(self.items)
 
     def load(self, i):
-        "Raw RGB uint8 (H, W, 3) image and raw label map (H, W) uint8 of item `i`."
-        img, lbl = self.items[i]
-        return read_image(img), read_label(lbl, self.palette)
+        "Raw RGB uint8 (H, W, 3) image and raw label map (H, W) uint8 of item `i`; a label that does not fit is an error."
+        ip, lp = self.items[i]
+        img, lbl = read_image(ip), read_label(lp, self.palette)
+        if img.shape[:2] != lbl.shape:  # resizing one to the other would score wrong pixels without a word
+            raise ValueError(f"label {lp} is {lbl.shape[1]}x{lbl.shape[0]} but its image {ip} is {img.shape[1]}x{img.shape[0]}: "
+                             "fix or remove the pair (zegclip data-check lists all such files)")
+        top = self.num_classes - (0 if self.reduce_zero_label else 1)  # raw labels are 0..top or the ignore index
+        bad = np.unique(lbl[(lbl > top) & (lbl != self.ignore_index)])
+        if len(bad): raise ValueError(f"label {lp} holds values {bad.tolist()} (as stored), outside 0..{top} and "
+                                      f"{self.ignore_index}: fix the file (zegclip data-check lists all such files)")
+        return img, lbl
 
     def __getitem__(self, i):
         img, lbl = self.load(i)
@@ -293,6 +306,16 @@ def resize(img: np.ndarray, lbl: np.ndarray, hw) -> tuple:
         lbl = F.interpolate(torch.from_numpy(lbl)[None, None].float(), size=tuple(hw), mode='nearest')[0, 0].to(torch.uint8).numpy()
     return img, lbl
 
+def test_input(img: np.ndarray, # RGB uint8 (H, W, 3)
+               short: int, # short side after the resize (the official test pipeline: 512)
+               mean=IMAGENET_MEAN, std=IMAGENET_STD, # in 0..255 RGB
+              ) -> torch.Tensor:
+    "The official test-time pre-processing: resize the uint8 image, round back to uint8, then normalise: (3, h, w) float."
+    f = short / min(img.shape[:2])
+    img = resize(img, None, (int(img.shape[0] * f + 0.5), int(img.shape[1] * f + 0.5)))[0]  # uint8 in, rounded uint8 out
+    x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float()
+    return (x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
+
 # %% ../nbs/08_data.ipynb #4428eed0
 def crop_box(h, w, crop, rng):
     "A random (y0, x0) for a `crop` x `crop` window in an (h, w) image; 0 where the image is smaller."
@@ -386,10 +409,8 @@ class SegPipeline:
         return (x - torch.tensor(self.mean)[:, None, None]) / torch.tensor(self.std)[:, None, None]
 
     def __call__(self, img: np.ndarray, lbl: np.ndarray, rng: np.random.Generator = None) -> dict:
-        if not self.train:
-            f = min(self.scale) / min(img.shape[:2])
-            hw = int(img.shape[0] * f + 0.5), int(img.shape[1] * f + 0.5)
-            return {'img': self.normalize(resize(img, None, hw)[0]), 'gt': torch.from_numpy(lbl.astype(np.int64))}
+        if not self.train:  # the one test-time pre-processing, shared with `predict`
+            return {'img': test_input(img, min(self.scale), self.mean, self.std), 'gt': torch.from_numpy(lbl.astype(np.int64))}
         if rng is None: rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))  # torch-seeded: differs per worker
         r = rng.uniform(*self.ratio_range)
         img, lbl = resize(img, lbl, rescale_size(*img.shape[:2], (int(self.scale[0] * r), int(self.scale[1] * r))))
@@ -526,16 +547,20 @@ def format_report(rep: dict) -> str:
 
 def data_check_cli(argv: list = None) -> int:
     "`zegclip data-check --dataset voc|coco-stuff|context|shapes --root PATH [--json] [--limit N]`; returns the exit code."
-    ap = argparse.ArgumentParser(prog='zegclip data-check', description='Validate a dataset folder and show its statistics.')
+    ap = argparse.ArgumentParser(prog='zegclip data-check', description='Validate a dataset folder and show its statistics.',
+                                 epilog='expected layouts:\n\n' + '\n\n'.join((VOC_TREE, COCO_TREE, CONTEXT_TREE)),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--dataset', required=True, choices=list(DATASETS) + ['shapes'])
     ap.add_argument('--root', help='the dataset folder (not needed for shapes)')
     ap.add_argument('--json', action='store_true', help='print the report as JSON')
     ap.add_argument('--limit', type=int, help='check only the first N images of each split')
     a = ap.parse_args(argv)
     if a.dataset != 'shapes' and not a.root: ap.error('--root is required for ' + a.dataset)
+    if a.limit is not None and a.limit < 1: ap.error(f'--limit {a.limit}: give 1 or more images')
     try: rep = check_dataset(a.dataset, a.root, a.limit)
     except LayoutError as e:
-        print(json.dumps({'dataset': a.dataset, 'root': a.root, 'error': str(e)}) if a.json else f"error: {e}", file=sys.stdout if a.json else sys.stderr)
+        if a.json: print(json.dumps({'dataset': a.dataset, 'root': a.root, 'error': str(e)}))
+        else: print(f"zegclip data-check: error: {str(e).splitlines()[0]}", file=sys.stderr)  # one line; --help shows the layouts
         return 2
     print(json.dumps(rep, indent=1) if a.json else format_report(rep))
     return 1 if rep['problems'] else 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .clip import WeightsUnavailable, class_names_arg
+from .core import cli_error, read_checkpoint
 from .data import voc_palette
 from .model import PRESETS, ZegCLIP, ZegCLIPConfig, load_official_checkpoint, predict, preset, to_rgb_array
 from .shapes import SHAPE_CLASSES, ShapesDataset
@@ -40,8 +41,7 @@ def load_model(config: str | None = None, # a preset name (`PRESETS`); None: the
                                 "or an official ZegCLIP .pth")
     if p.suffix == '.safetensors': model = load_zegclip(p, device)
     else:
-        try: ck = torch.load(p, map_location='cpu', weights_only=True)
-        except Exception: ck = None  # an mmseg checkpoint with non-tensor metadata: `load_official_checkpoint` reads it
+        ck = read_checkpoint(p)  # allow-list unpickler: a file that would run code is refused, never loaded another way
         if isinstance(ck, dict) and {'model', 'config', 'frozen'} <= set(ck):  # written by `zegclip train`
             model = build_model(ZegCLIPConfig.from_saved(ck['config']['model']), ck['config']['train']['seed'])  # checked against `config` below
             load_checkpoint(p, model)
@@ -49,8 +49,12 @@ def load_model(config: str | None = None, # a preset name (`PRESETS`); None: the
             if config is None:
                 raise ValueError(f"{p} is not a zegclip checkpoint: for an official ZegCLIP .pth name its config, "
                                  "e.g. --config voc-zegclip")
+            sd = ck.get('state_dict', ck) if isinstance(ck, dict) else None
+            if not isinstance(sd, dict) or not any(str(k).removeprefix('module.').startswith('backbone.') for k in sd):
+                raise ValueError(f"{p} is not an official ZegCLIP checkpoint (its state dict has no backbone.* weights): "
+                                 "give the authors' .pth, a `zegclip train` last.pt or an exported .safetensors")
             model = ZegCLIP(preset(config, **({'pretrained': str(clip)} if clip else {})))
-            load_official_checkpoint(model, p if ck is None else ck)
+            load_official_checkpoint(model, ck)
     if config is not None and model.config != preset(config, pretrained=model.config.pretrained):
         raise ValueError(f"{p} was trained with another config than {config}: leave out --config to use the file's own")
     return model.to(device).eval()
@@ -67,9 +71,14 @@ def read_image(src, # image path, `shapes:SPLIT:INDEX` (a Shapes-world image) or
     if isinstance(src, (str, Path)):
         p = Path(src).expanduser()
         if not p.is_file(): raise FileNotFoundError(f"no image at {p}: give an image file (PNG, JPEG, ...) or shapes:test:N")
+        if p.stat().st_size == 0: raise ValueError(f"{p} is empty (0 bytes): give a PNG, JPEG or other image file")
+        from PIL import Image
         try: src = to_rgb_array(p)
-        except (OSError, ValueError) as e:
-            raise ValueError(f"cannot read {p} as an image ({e}); give a PNG, JPEG or other image file") from None
+        except Image.DecompressionBombError as e:  # PIL's guard against images that would fill the memory
+            raise ValueError(f"{p} is too large to read safely ({str(e).split(',')[0]}): shrink it first") from None
+        except (OSError, ValueError, SyntaxError) as e:
+            why = str(e).replace(str(p), 'it')
+            raise ValueError(f"cannot read {p} as an image ({why}): it may be truncated; give a PNG, JPEG or other image file") from None
     return to_rgb_array(src).clip(0, 255).astype(np.uint8), None
 
 def parse_classes(text: str, # comma-separated class names, or a dataset key such as 'shapes'
@@ -252,21 +261,30 @@ def predict_parser() -> argparse.ArgumentParser:
 def predict_cli(argv=None # arguments after `zegclip predict` (None: sys.argv)
                ) -> int:
     "`zegclip predict`: segment IMAGE with --classes, write the picture to --out, print each class's share of the pixels."
-    a = predict_parser().parse_args(argv)
+    ap = predict_parser()
+    a = ap.parse_args(argv)
+    if a.none_below is not None and not 0 <= a.none_below <= 1:  # NaN fails too
+        ap.error(f"--none-below {a.none_below}: give a score threshold in [0, 1]")
+    if a.out and Path(a.out).suffix.lower() not in ('.png', '.jpg', '.jpeg'):
+        ap.error(f"--out {a.out!r}: the picture is written as PNG or JPEG; give a file name ending in .png, .jpg or .jpeg")
     try:
         names = parse_classes(a.classes)
         img, truth = read_image(a.image)
         model = load_model(a.config, a.checkpoint, a.clip)
         if a.none_below is None: a.none_below = default_none_below(model)
+        if len(names) == 1 and not a.none_below:
+            print(f"zegclip predict: warning: one class ({names[0]!r}): every pixel gets it; type more names, "
+                  "or use --none-below T to leave pixels unlabelled", file=sys.stderr)
         out = predict(model, img, names, a.mode)
         seen = model.seen_mask.tolist()
         if a.out:
-            Path(a.out).parent.mkdir(parents=True, exist_ok=True)
             fmt = 'jpeg' if Path(a.out).suffix.lower() in ('.jpg', '.jpeg') else 'png'
-            Path(a.out).write_bytes(figure_bytes(segmentation_figure(img, out, seen, truth, none_below=a.none_below), fmt))
+            data = figure_bytes(segmentation_figure(img, out, seen, truth, none_below=a.none_below), fmt)
+            try: Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_bytes(data)
+            except OSError as e: raise OSError(e.errno, f"cannot write --out {a.out} ({e.strerror}): give a path in a folder you can write to") from None
     except (ValueError, OSError, WeightsUnavailable) as e:
         hint = ' Here: zegclip predict ... --clip FILE.' if isinstance(e, WeightsUnavailable) else ''
-        print(f'zegclip predict: error: {e}{hint}', file=sys.stderr); return 2
+        return cli_error('predict', f'{e}{hint}')
     _, share = labels_and_shares(out, a.none_below)
     names, seen = names + ['none'], seen + [None]
     if a.json: print(json.dumps({n: round(float(s), 4) for n, s in zip(names, share) if n != 'none' or a.none_below > 0}))

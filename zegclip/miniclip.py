@@ -13,6 +13,7 @@ import open_clip
 from open_clip.model import CLIP, CLIPVisionCfg, CLIPTextCfg
 from .shapes import ShapesConfig, ShapesDataset, shapes_sample, SHAPE_CLASSES, SHAPE_SEEN, SHAPE_UNSEEN
 from .clip import data_dir  # the course's data/ folder (ZEGCLIP_DATA overrides it)
+from .core import cli_error, config_args, config_from_args
 
 # %% auto #0
 __all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_POOL', 'MINICLIP_FILE', 'ConvStem',
@@ -132,6 +133,14 @@ class PretrainConfig:
     cycle_decay: float = 0.5  # peak lr of cycle k is lr * cycle_decay**k
     pool_type: str = MINICLIP_POOL  # g: the class token ('tok', as ViT-B/16) or the mean of the patch tokens ('avg')
 
+    def __post_init__(self):  # checked before any step, with the flag to change
+        for k in ('steps', 'batch_size', 'eval_every', 'eval_n', 'ckpt_every', 'cycles'):
+            if getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)}: give 1 or more (--{k.replace('_', '-')} N)")
+        if self.warmup < 0 or self.threads < 0 or self.seed < 0: raise ValueError("warmup, threads and seed must be 0 or more")
+        for k in ('lr', 'weight_decay', 'cycle_decay'):
+            v = getattr(self, k)
+            if not math.isfinite(v) or v < 0 or (k == 'lr' and v == 0): raise ValueError(f"{k}={v}: give a finite positive number (--{k.replace('_', '-')} X)")
+
     @property
     def total_steps(self): return self.steps * self.cycles
 
@@ -240,19 +249,17 @@ def load_miniclip(pretrained='shapes', # 'shapes' (the shipped weights), a .safe
 # %% ../nbs/02_miniclip.ipynb #71192150
 def pretrain_cli(argv=None):
     "`zegclip pretrain-miniclip`: (re)train MiniCLIP from the seed, resumably, and export it to `data/`."
-    import argparse, shutil
+    import argparse, shutil, sys
     p = argparse.ArgumentParser(prog='zegclip pretrain-miniclip', description=pretrain_cli.__doc__)
     p.add_argument('--out', default='runs/miniclip', help='run folder (resumed when it holds a checkpoint)')
-    p.add_argument('--steps', type=int, default=PretrainConfig.steps, help='steps per cycle')
-    p.add_argument('--cycles', type=int, default=PretrainConfig.cycles, help='cosine cycles (warm restarts at half the lr)')
-    p.add_argument('--pool', choices=MINICLIP_POOLS, default=PretrainConfig.pool_type,
-                   help="image embedding g: the class token ('tok', as ViT-B/16) or the patch mean ('avg')")
-    p.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default)')
     p.add_argument('--export', default=None, help='where to write the weights (default: data/miniclip_shapes.safetensors)')
+    config_args(p, PretrainConfig, aliases={'pool_type': ['--pool']}, choices={'pool_type': MINICLIP_POOLS})  # every field
     a = p.parse_args(argv)
-    cfg = PretrainConfig(steps=a.steps, cycles=a.cycles, threads=a.threads, pool_type=a.pool)
-    pretrain_miniclip(a.out, cfg)
-    f = export_miniclip(Path(a.out) / 'last.pt', a.export)
+    try:
+        cfg = config_from_args(PretrainConfig, a)
+        pretrain_miniclip(a.out, cfg)
+        f = export_miniclip(Path(a.out) / 'last.pt', a.export)
+    except (ValueError, OSError) as e: return cli_error('pretrain-miniclip', e)
     if a.export is None: shutil.copy(Path(a.out) / 'log.csv', data_dir() / 'miniclip_shapes_log.csv')
     print(f"wrote {f}")
     return 0

@@ -13,8 +13,9 @@ from .baseline import CLIPBackbone, Decoder, exclusive_loss, shapes_clip
 from .dpt import DPTBackbone
 from .rd import TextQueries, RD_FORMATS
 from .nel import nel_loss, fast_nel_loss
-from .clip import load_clip, text_embeddings, class_split, check_class_names, TEMPLATES
-from .data import IMAGENET_MEAN, IMAGENET_STD
+from .clip import load_clip, text_embeddings, class_split, check_class_names, TEMPLATES, data_dir
+from .data import IMAGENET_MEAN, IMAGENET_STD, test_input
+from .core import read_checkpoint
 
 # %% auto #0
 __all__ = ['PRESETS', 'ZegCLIPConfig', 'preset', 'table5_rows', 'build_clip', 'ZegCLIP', 'param_counts', 'window_starts',
@@ -99,11 +100,12 @@ def table5_rows(base: ZegCLIPConfig | str = 'voc-zegclip', # a config or a prese
 
 # %% ../nbs/07_model.ipynb #7cca58d3
 def build_clip(config: ZegCLIPConfig):
-    "The CLIP and tokenizer a config names ('shapes': the shipped MiniCLIP weights when present, else random with a warning)."
+    "The CLIP and tokenizer a config names ('shapes': the shipped MiniCLIP weights, an error when they are missing)."
     if config.backbone == 'MiniCLIP' and config.pretrained == 'shapes':
         model, tok, trained = shapes_clip()
-        if not trained:
-            warnings.warn("MiniCLIP Shapes-world weights not found (data/miniclip_shapes.safetensors): random weights")
+        if not trained:  # random weights would train and score a different model than the config names, without a word
+            raise FileNotFoundError(f"the MiniCLIP weights {data_dir() / 'miniclip_shapes.safetensors'} are missing: restore "
+                                    "them (git checkout data/) or retrain them with `zegclip pretrain-miniclip`")
         return model, tok
     model, tok, _ = load_clip(config.backbone, config.pretrained, quick_gelu=True)  # a tag, a weights file or None
     return model, tok
@@ -228,15 +230,18 @@ def infer_slide(model: ZegCLIP, images: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/07_model.ipynb #c8357c4c
 def to_rgb_array(image) -> np.ndarray:
-    "Float (H, W, 3) RGB array in 0..255 from a path, PIL image or array (grey, RGB, RGBA, 8/16-bit, float 0..1)."
-    from PIL import Image
+    "Float (H, W, 3) RGB array in 0..255 from a path (upright by its EXIF), PIL image or array (grey, RGB, RGBA, 8/16-bit, float 0..1)."
+    from PIL import Image, ImageOps
     if isinstance(image, (str, Path)):
-        with Image.open(image) as im: return to_rgb_array(im.copy())
+        with Image.open(image) as im: return to_rgb_array(ImageOps.exif_transpose(im))  # photos upright, as viewers show them
     if isinstance(image, Image.Image):
         image = np.array(image if image.mode in ('L', 'RGB', 'RGBA', 'I', 'I;16', 'I;16B', 'I;16L', 'F') else image.convert('RGB'))
     a = np.asarray(image)
     if a.ndim == 2: a = a[..., None]
     if a.ndim != 3: raise ValueError(f"expected an (H, W) or (H, W, channels) image, got shape {a.shape}")
+    if a.size == 0: raise ValueError(f"the image has no pixels (shape {a.shape})")
+    if not np.isfinite(a).all(): raise ValueError("the image has pixel values that are not finite (NaN or infinity): "
+                                                   "give an ordinary image, or replace them (np.nan_to_num)")
     a = a[..., :3] if a.shape[-1] >= 3 else np.repeat(a[..., :1], 3, -1)  # RGBA -> RGB, grey -> RGB
     if a.dtype == np.uint8: return a.astype(np.float32)
     if np.issubdtype(a.dtype, np.integer): return a.astype(np.float32) * (255. / 65535 if a.dtype == np.uint16 or a.max() > 255 else 1.)
@@ -251,12 +256,9 @@ def predict(model: ZegCLIP,
     "Label map (H, W) at the original size, per-class scores (C, H, W) and the class names."
     if class_names is not None and list(class_names) != list(model.class_names): model.set_classes(class_names)
     c, dev = model.config, model.class_emb.device
-    rgb = to_rgb_array(image)
+    rgb = to_rgb_array(image).round().clip(0, 255).astype(np.uint8)  # the official pipeline reads uint8 images
     H0, W0 = rgb.shape[:2]
-    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].to(dev)  # (1, 3, H0, W0)
-    x = (x - torch.tensor(c.mean, device=dev)[:, None, None]) / torch.tensor(c.std, device=dev)[:, None, None]
-    f = c.img_size / min(H0, W0)
-    x = F.interpolate(x, size=(int(H0 * f + .5), int(W0 * f + .5)), mode='bilinear', align_corners=False)
+    x = test_input(rgb, c.img_size, c.mean, c.std)[None].to(dev)  # (1, 3, H, W): resize uint8, round, normalise, as `evaluate`
     was_training = model.training
     s = (infer_slide if mode == 'slide' else infer_whole)(model.eval(), x)  # (1, C, H, W)
     model.train(was_training)
@@ -341,10 +343,15 @@ def load_official_checkpoint(model: ZegCLIP,
                              checkpoint, # path of an official `.pth`, or its (state) dict
                             ) -> dict:
     "Load an authors' released checkpoint into `model`; raises `CheckpointMismatch` listing what does not fit."
+    name = f'{checkpoint}: ' if isinstance(checkpoint, (str, Path)) else ''  # messages name the file
     if isinstance(checkpoint, (str, Path)):
-        checkpoint = torch.load(checkpoint, map_location='cpu', weights_only=False)  # mmseg checkpoints hold a 'meta' dict
+        checkpoint = read_checkpoint(checkpoint)  # allow-list unpickler: mmseg's 'meta' dict loads, code in the file never runs
+    sd = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
+    if not isinstance(sd, dict) or not any(str(k).removeprefix('module.').startswith('backbone.') for k in sd):
+        raise CheckpointMismatch(f"{name}not an official ZegCLIP checkpoint (no backbone.* weights in its state dict): give the "
+                                 "authors' .pth, a `zegclip train` last.pt or an exported .safetensors")
     rep = check_official_state_dict(model, checkpoint)
-    if rep['missing'] or rep['unexpected'] or rep['shape']: raise CheckpointMismatch(_mismatch_message(model, rep))
+    if rep['missing'] or rep['unexpected'] or rep['shape']: raise CheckpointMismatch(name + _mismatch_message(model, rep))
     conv, _ = convert_official_state_dict(checkpoint)
     model.load_state_dict(conv, strict=True)
     return rep

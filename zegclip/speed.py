@@ -15,16 +15,17 @@ from .baseline import CLIPBackbone, Decoder
 from .clip import class_split, text_embeddings
 from .dpt import parse_layers
 from .rd import rd_width
-from dataclasses import replace
-from .model import ZegCLIPConfig, ZegCLIP, preset, build_clip, predict, infer_slide, window_starts, tiny
+from dataclasses import dataclass, replace
+from .model import PRESETS, ZegCLIPConfig, ZegCLIP, preset, build_clip, predict, infer_slide, window_starts, tiny
 from .train import build_model, micro_step
+from .core import cli_error, config_args, config_from_args
 
 # %% auto #0
 __all__ = ['OFFICIAL_GMAC', 'PAPER_FPS', 'CLASS_COUNTS', 'CROP_SIDES', 'TRAIN_CASES', 'clip_dims', 'zegclip_macs', 'text_macs',
            'counted_macs', 'random_model', 'best_time', 'bf16_supported', 'matmul_peak', 'paired_rate', 'machine',
            'resized_hw', 'windows', 'TwoStage', 'clip_image_macs', 'two_stage_macs', 'two_stage_time', 'decoder_time',
            'bench', 'cuda_sweep', 'format_report', 'plot_report', 'train_rate', 'train_bench', 'format_train',
-           'source_tree', 'train_against', 'format_against', 'bench_cli']
+           'source_tree', 'train_against', 'format_against', 'BenchConfig', 'bench_cli']
 
 # %% ../nbs/12_speed.ipynb #02c7bff2
 def clip_dims(config: ZegCLIPConfig) -> dict:
@@ -570,35 +571,48 @@ def format_against(rows: list) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/12_speed.ipynb #f25bc8cf
+@dataclass(frozen=True)
+class BenchConfig:
+    "What `zegclip bench` measures, and how carefully."
+    preset: str = 'voc-zegclip'  # preset timed (random weights)
+    quick: bool = False  # one timed call each, two-stage crops extrapolated from one chunk (~1 min on 2 cores)
+    train: bool = False  # training it/s and peak memory instead: Shapes and VOC 512x512, DPT vs FT
+    repeats: int | None = None  # timed calls per figure, best kept (default: 1 with quick, else 3)
+    batch: int = 2  # crops per forward pass for the fraction of peak
+    proposals: int = 100  # K proposals of the two-stage model
+    device: str | None = None  # 'cpu' or 'cuda' (default: cuda when available)
+    compile: bool = False  # also time the forward pass through torch.compile (about a minute to compile on a CPU)
+    threads: int | None = None  # torch threads (default: torch's choice)
+    against: str | None = None  # with train: time the Shapes cases at this git revision and now, side by side
+
+    def __post_init__(self):
+        for k in ('repeats', 'batch', 'proposals', 'threads'):
+            if getattr(self, k) is not None and getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)}: give 1 or more (--{k} N)")
+        if self.preset not in PRESETS: raise ValueError(f"unknown preset {self.preset!r}; choose one of: {', '.join(PRESETS)}")
+        if self.device not in (None, 'cpu', 'cuda'): raise ValueError(f"device={self.device!r}: give cpu or cuda")
+
 def bench_cli(argv=None # arguments after `zegclip bench`
              ) -> int:
     "`zegclip bench [--json] [--quick] [--train]`: speed against this machine's matmul peak, GMAC per crop, one stage vs two."
     p = argparse.ArgumentParser(prog='zegclip bench', description=bench_cli.__doc__)
     p.add_argument('--json', action='store_true', help='print one JSON object (for machines)')
-    p.add_argument('--quick', action='store_true', help='one timed call each, two-stage crops extrapolated from one chunk (~1 min on 2 cores)')
-    p.add_argument('--train', action='store_true', help='training it/s and peak memory: Shapes and VOC 512x512, DPT vs FT')
-    p.add_argument('--against', metavar='REV', help='with --train: time the Shapes cases at this git revision and now, side by side')
-    p.add_argument('--preset', default='voc-zegclip', help='preset timed (random weights)')
-    p.add_argument('--threads', type=int, help='torch threads (default: torch\'s choice)')
-    p.add_argument('--repeats', type=int, help='timed calls per figure, best kept')
-    p.add_argument('--batch', type=int, default=2, help='crops per forward pass for the fraction of peak')
-    p.add_argument('--proposals', type=int, default=100, help='K proposals of the two-stage model')
-    p.add_argument('--device', help="'cpu' or 'cuda' (default: cuda when available)")
-    p.add_argument('--compile', action='store_true', help='also time the forward pass through torch.compile (about a minute to compile on a CPU)')
     p.add_argument('--plot', help='also write the figure to this PNG file')
+    config_args(p, BenchConfig)  # a flag per field: none is parsed and dropped
     a = p.parse_args(argv)
-    if a.threads: torch.set_num_threads(a.threads)
-    if a.train and a.against:
-        rows = train_against(a.against)
+    try: c = config_from_args(BenchConfig, a)
+    except ValueError as e: return cli_error('bench', e)
+    if c.threads: torch.set_num_threads(c.threads)
+    if c.train and c.against:
+        rows = train_against(c.against)
         print(json.dumps(dict(machine=machine('cpu'), against=rows)) if a.json else format_against(rows))
         return 0
-    if a.train:
-        rows = train_bench(quick=a.quick, device=a.device, verbose=not a.json)
-        print(json.dumps(dict(machine=machine(a.device or ('cuda' if torch.cuda.is_available() else 'cpu')), train=rows))
+    if c.train:
+        rows = train_bench(quick=c.quick, device=c.device, verbose=not a.json)
+        print(json.dumps(dict(machine=machine(c.device or ('cuda' if torch.cuda.is_available() else 'cpu')), train=rows))
               if a.json else format_train(rows))
         return 0
-    res = bench(a.preset, quick=a.quick, repeats=a.repeats, batch=a.batch, proposals=a.proposals, device=a.device,
-                compile=a.compile, verbose=not a.json)
+    res = bench(c.preset, quick=c.quick, repeats=c.repeats, batch=c.batch, proposals=c.proposals, device=c.device,
+                compile=c.compile, verbose=not a.json)
     if a.plot: plot_report(res).savefig(a.plot, dpi=80)
     print(json.dumps(res) if a.json else format_report(res))
     return 0

@@ -16,14 +16,14 @@ from .data import SegPipeline, PipelineDataset, DATASETS, UNSEEN_LABEL, LayoutEr
 from .data import reduce_zero_label, collate, default_workers, in_notebook
 from .shapes import ShapesDataset
 from .metrics import ConfusionMatrix
-from .miniclip import save_atomic
+from .core import cli_error, config_args, config_from_args, read_checkpoint, save_atomic
 
 # %% auto #0
 __all__ = ['LOG_COLUMNS', 'lr_at', 'TrainConfig', 'self_training_iter', 'lr_for', 'batch_indices', 'micro_batches', 'Augmented',
            'train_loader', 'make_pipeline', 'make_datasets', 'query_and_target', 'pseudo_label', 'loss_terms',
            'sync_grads', 'evaluate', 'build_model', 'trainable_state', 'frozen_fingerprint', 'config_diff',
            'save_checkpoint', 'load_checkpoint', 'setup_distributed', 'read_log', 'micro_step', 'train', 'plot_log',
-           'train_cli', 'evaluate_cli']
+           'train_cli', 'EvalConfig', 'evaluate_cli']
 
 # %% ../nbs/10_train.ipynb #5b43e228
 def lr_at(it: int, # iteration, from 0
@@ -60,9 +60,23 @@ class TrainConfig:
     amp: str = 'bf16'  # autocast on CUDA: 'bf16' or 'none' (CPU runs are always fp32)
 
     def __post_init__(self):
+        flag = lambda k: f"--{k.replace('_', '-')}"
+        for k in ('iters', 'batch_size', 'accum', 'ckpt_every', 'log_every', 'shapes_train'):
+            if not isinstance(getattr(self, k), int) or getattr(self, k) < 1:
+                raise ValueError(f"{k}={getattr(self, k)!r}: give a whole number of at least 1 ({flag(k)} N)")
+        for k in ('warmup', 'eval_every', 'seed'):
+            if getattr(self, k) < 0: raise ValueError(f"{k}={getattr(self, k)!r}: give 0 or more ({flag(k)} N)")
+        if self.eval_n is not None and self.eval_n < 1: raise ValueError(f"eval_n={self.eval_n}: give 1 or more images (--eval-n N)")
+        if self.num_workers is not None and self.num_workers < 0:
+            raise ValueError(f"num_workers={self.num_workers}: give 0 or more (--num-workers N)")
+        for k in ('lr', 'encoder_lr_mult', 'weight_decay', 'warmup_ratio', 'power', 'min_lr'):
+            v = getattr(self, k)
+            if not math.isfinite(v) or v < 0 or (k == 'lr' and v == 0):
+                raise ValueError(f"{k}={v!r}: give a finite {'positive' if k == 'lr' else 'non-negative'} number ({flag(k)} X)")
         if self.amp not in ('bf16', 'none'): raise ValueError(f"amp={self.amp!r}; use 'bf16' or 'none'")
         if self.batch_size % self.accum: raise ValueError(f"batch_size {self.batch_size} is not a multiple of accum {self.accum}")
-        if not 0 <= self.self_training_start <= 1: raise ValueError("self_training_start is a fraction of iters, in [0, 1]")
+        if not 0 <= self.self_training_start <= 1:
+            raise ValueError(f"self_training_start={self.self_training_start}: a fraction of iters, in [0, 1] (--self-training-start X)")
 
 # fields that change how a run is watched, not what it computes: a run may be resumed with other values
 _RUNTIME = ('eval_every', 'ckpt_every', 'log_every', 'eval_n', 'num_workers')
@@ -257,7 +271,9 @@ def save_checkpoint(path, model: ZegCLIP, opt, it: int, config: ZegCLIPConfig, t
 def load_checkpoint(path, model: ZegCLIP, config: ZegCLIPConfig | None = None, tcfg: TrainConfig | None = None,
                     frozen: float | None = None) -> dict:
     "Load a checkpoint's trainable weights into `model` after checking that it was written by these configs; returns it."
-    ck = torch.load(path, map_location='cpu', weights_only=True)
+    ck = read_checkpoint(path)
+    if not isinstance(ck, dict) or not {'config', 'model', 'frozen'} <= set(ck):
+        raise ValueError(f"{path} was not written by zegclip train (no config, model and frozen entries): give a run's last.pt")
     diff = config_diff(ck['config'], config or model.config, tcfg)
     if diff: raise ValueError(f"{path} was written by another config ({'; '.join(diff)}): use another --out (out=...) "
                               f"for this config, or the same config to resume")
@@ -406,7 +422,7 @@ def _config_from(a) -> ZegCLIPConfig:
     return tiny(preset(a.config)) if a.tiny else preset(a.config)
 
 def train_cli(argv: list = None) -> int:
-    "`zegclip train --config NAME [--root PATH] [--iters N] [--batch-size B] [--accum A] [--out DIR] [--resume] [--json] ...`"
+    "`zegclip train --config NAME [--root PATH] [--out DIR] [--resume] [--json] [--tiny]` and a flag per `TrainConfig` field."
     ap = argparse.ArgumentParser(prog='zegclip train', description='Train ZegCLIP with the official recipe (effective values).')
     ap.add_argument('--config', required=True, choices=list(PRESETS), metavar='NAME', help='a preset: ' + ', '.join(PRESETS))
     ap.add_argument('--root', help='the dataset folder (not needed for the shapes presets)')
@@ -415,20 +431,18 @@ def train_cli(argv: list = None) -> int:
     ap.add_argument('--tiny', action='store_true', help='tiny random CLIP instead of the preset\'s (tests, smoke runs)')
     ap.add_argument('--json', action='store_true', help='print the final metrics as JSON')
     ap.add_argument('--no-progress', action='store_true')
-    for f in ('iters', 'batch_size', 'accum', 'lr', 'encoder_lr_mult', 'warmup', 'eval_every', 'ckpt_every', 'log_every', 'eval_n', 'seed'):
-        typ = type(getattr(TrainConfig(), f)) if f != 'eval_n' else int
-        ap.add_argument('--' + f.replace('_', '-'), type=typ, help=f'default {getattr(TrainConfig(), f)}')
-    ap.add_argument('--workers', type=int, help='data-loading processes per training process')
+    config_args(ap, TrainConfig, aliases={'num_workers': ['--workers']})  # every field, so that no flag is parsed and dropped
     a = ap.parse_args(argv)
     config = _config_from(a)
     out = Path(a.out or f"runs/{a.config}{'-tiny' if a.tiny else ''}")
     if (out / 'last.pt').exists() and not a.resume: ap.error(f"{out / 'last.pt'} exists: pass --resume to continue it, or another --out")
     if config.dataset != 'shapes' and not a.root: ap.error(f'--root is required for {a.config}')
-    over = {f: getattr(a, f) for f in ('iters', 'batch_size', 'accum', 'lr', 'warmup', 'eval_every', 'ckpt_every', 'log_every',
-                                       'eval_n', 'seed') if getattr(a, f) is not None}
-    if a.workers is not None: over['num_workers'] = a.workers
-    try: res = train(config, TrainConfig(**over), out, a.root, progress=not a.no_progress)
-    except (ValueError, LayoutError) as e: print(f'error: {e}', file=sys.stderr); return 2
+    try:
+        tcfg = config_from_args(TrainConfig, a)
+        try: out.mkdir(parents=True, exist_ok=True)  # before any work: a run must be able to write its checkpoint
+        except OSError as e: raise OSError(e.errno, f"cannot create the run folder {out} ({e.strerror}): give --out a folder you can write to") from None
+        res = train(config, tcfg, out, a.root, progress=not a.no_progress)
+    except (ValueError, LayoutError, OSError) as e: return cli_error('train', e)
     if int(os.environ.get('RANK', 0)) == 0:  # rank 0 prints (the process group is gone by now)
         print(json.dumps(_json_safe(res), indent=1) if a.json else _summary_line(res))
     return 0
@@ -438,39 +452,50 @@ def _summary_line(res: dict) -> str:
     return '  '.join(f"{k} {f(res.get(k))}" for k in ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')) + (f"  ({res['checkpoint']})" if 'checkpoint' in res else '')
 
 # %% ../nbs/10_train.ipynb #f26d2179
+@dataclass(frozen=True)
+class EvalConfig:
+    "What `zegclip evaluate` scores besides the model: which images, how many at once."
+    split: str = 'val'  # the dataset split scored
+    limit: int | None = None  # the first N images only (None: all; the Shapes world: 500)
+    batch_size: int = 16  # images per forward pass
+
+    def __post_init__(self):
+        if self.limit is not None and self.limit < 1: raise ValueError(f"limit={self.limit}: give 1 or more images (--limit N)")
+        if self.batch_size < 1: raise ValueError(f"batch_size={self.batch_size}: give 1 or more (--batch-size N)")
+
 def evaluate_cli(argv: list = None) -> int:
-    "`zegclip evaluate --config NAME --checkpoint FILE [--root PATH] [--split val] [--limit N] [--json]`"
+    "`zegclip evaluate --config NAME --checkpoint FILE [--root PATH] [--json]` and a flag per `EvalConfig` field."
     ap = argparse.ArgumentParser(prog='zegclip evaluate', description='pAcc, mIoU(S), mIoU(U) and hIoU of a trained checkpoint.')
     ap.add_argument('--config', required=True, choices=list(PRESETS), metavar='NAME', help='the preset it was trained with')
     ap.add_argument('--checkpoint', required=True, help='a last.pt written by zegclip train, or an official ZegCLIP .pth')
     ap.add_argument('--root', help='the dataset folder (not needed for the shapes presets)')
-    ap.add_argument('--split', default='val')
-    ap.add_argument('--limit', type=int, help='the first N images only')
-    ap.add_argument('--batch-size', type=int, default=16)
     ap.add_argument('--tiny', action='store_true', help='the checkpoint is of the tiny variant (zegclip train --tiny)')
     ap.add_argument('--json', action='store_true')
     ap.add_argument('--no-progress', action='store_true')
+    config_args(ap, EvalConfig)
     a = ap.parse_args(argv)
     config = _config_from(a)
     if config.dataset != 'shapes' and not a.root: ap.error(f'--root is required for {a.config}')
     if not Path(a.checkpoint).is_file(): ap.error(f'no checkpoint at {a.checkpoint}')
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try:
-        try: saved = torch.load(a.checkpoint, map_location='cpu', weights_only=True).get('config')
-        except Exception: saved = None  # an mmseg checkpoint holds non-tensor metadata
+        e = config_from_args(EvalConfig, a)
+        ck = read_checkpoint(a.checkpoint)
+        saved = ck.get('config') if isinstance(ck, dict) else None
         if saved is None:  # the authors' released .pth: every weight in it, under mmseg's names
             model = build_model(config); load_official_checkpoint(model, a.checkpoint)
         else:
             diff = config_diff(saved, config)
             if diff:
-                names = [n for n, c in PRESETS.items() if asdict(c) == saved['model'] or asdict(tiny(c)) == saved['model']]
+                names = [f'{n} --tiny' if asdict(tiny(c)) == saved['model'] else n for n, c in PRESETS.items()
+                         if asdict(c) == saved['model'] or asdict(tiny(c)) == saved['model']]
                 raise ValueError(f"{a.checkpoint} was trained with another config ({'; '.join(diff)})"
                                  + (f": pass --config {names[0]}" if names else ''))
             model = build_model(config, saved['train']['seed'])
             load_checkpoint(a.checkpoint, model)
-        ds = (ShapesDataset(a.split, n=a.limit or 500) if config.dataset == 'shapes' else DATASETS[config.dataset](a.root, a.split))
-        res = evaluate(model.to(device), ds, batch_size=a.batch_size, limit=a.limit, progress=not a.no_progress)
-    except (ValueError, LayoutError) as e: print(f'error: {e}', file=sys.stderr); return 2
+        ds = (ShapesDataset(e.split, n=e.limit or 500) if config.dataset == 'shapes' else DATASETS[config.dataset](a.root, e.split))
+        res = evaluate(model.to(device), ds, batch_size=e.batch_size, limit=e.limit, progress=not a.no_progress)
+    except (ValueError, LayoutError, OSError) as e: return cli_error('evaluate', e)
     print(json.dumps(_json_safe(res), indent=1) if a.json else _summary_line(res))
     return 0
 
