@@ -63,7 +63,7 @@ def test_evaluate_flags(monkeypatch, tmp_path):
 
 def test_ablate_flags(monkeypatch, tmp_path):
     import zegclip.ablation as A
-    values = dict(table='table4', base='shapes-zegclip-st', seeds=(3, 4), iters=11, batch_size=4, warmup=2, lr=0.01,
+    values = dict(table='table4', base='shapes-zegclip-st', seeds=(3, 4), iters=11, batch_size=4, accum=2, warmup=2, lr=0.01,
                   encoder_lr_mult=0.5, eval_n=12, eval_every=6, out=str(tmp_path/'abl'), root=str(tmp_path/'root'),
                   overrides={'loss': 'ce'}, rows=('A', 'B'))
     check_values(A.StudyConfig, values)

@@ -91,7 +91,7 @@ class StudyConfig:
     rows: tuple = ()  # run only these rows (names as the table prints them); empty: every row
 
     def __post_init__(self):  # checked before any row trains, with the flag to change
-        for k in ('iters', 'batch_size', 'eval_n'):
+        for k in ('iters', 'batch_size', 'accum', 'eval_n'):
             if getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)}: give 1 or more (--{k.replace('_', '-')} N)")
         for k in ('warmup', 'eval_every'):
             if getattr(self, k) < 0: raise ValueError(f"{k}={getattr(self, k)}: give 0 or more (--{k.replace('_', '-')} N)")
