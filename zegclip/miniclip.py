@@ -11,17 +11,17 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import open_clip
 from open_clip.model import CLIP, CLIPVisionCfg, CLIPTextCfg
-from .shapes import ShapesConfig, ShapesDataset, shapes_sample, SHAPE_CLASSES, SHAPE_SEEN, SHAPE_UNSEEN
+from .shapes import ShapesConfig, ShapesDataset, shapes_sample, make_caption, SPLITS, SHAPE_CLASSES, SHAPE_SEEN, SHAPE_UNSEEN
 from .clip import data_dir  # the course's data/ folder (ZEGCLIP_DATA overrides it)
 from .core import cli_error, config_args, config_from_args
 
 # %% auto #0
-__all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_POOL', 'MINICLIP_FILE', 'ConvStem',
-           'build_miniclip', 'miniclip_cfg', 'miniclip_tokenizer', 'to_tensor', 'caption_batch',
-           'multi_positive_clip_loss', 'class_text_embeddings', 'zero_shot_eval', 'PretrainConfig', 'save_atomic',
-           'pretrain_miniclip', 'export_miniclip', 'miniclip_path', 'load_miniclip', 'pretrain_cli', 'show_pretraining',
-           'shapes_eval', 'shapes_eval_cli', 'patch_tokens', 'tokens_to_map', 'shapes_seg_batch', 'dense_labels',
-           'dense_zero_shot', 'supervised_check']
+__all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_POOL', 'MINICLIP_FILE', 'MINICLIP_NAMES',
+           'ConvStem', 'build_miniclip', 'miniclip_cfg', 'miniclip_tokenizer', 'to_tensor', 'caption_batch',
+           'multi_positive_clip_loss', 'object_boxes', 'region_batch', 'region_caption_loss', 'class_text_embeddings',
+           'zero_shot_eval', 'PretrainConfig', 'save_atomic', 'pretrain_miniclip', 'export_miniclip', 'miniclip_path',
+           'load_miniclip', 'pretrain_cli', 'show_pretraining', 'shapes_eval', 'shapes_eval_cli', 'patch_tokens',
+           'tokens_to_map', 'shapes_seg_batch', 'dense_labels', 'dense_zero_shot', 'supervised_check']
 
 # %% ../nbs/02_miniclip.ipynb #735d3593
 MINICLIP_CFG = dict(
@@ -88,6 +88,40 @@ def multi_positive_clip_loss(img_emb, txt_emb, sets, logit_scale):
     target = pos / pos.sum(1, keepdim=True)
     return (-(target * F.log_softmax(logits, 1)).sum(1).mean() - (target * F.log_softmax(logits.T, 1)).sum(1).mean()) / 2
 
+# %% ../nbs/02_miniclip.ipynb #87dbc76a
+def object_boxes(objs, # objects of one scene (`sample_scene`): (class, cx, cy, scale, angle, colour), unit coordinates
+                 grid: int, # patches per side
+                ) -> torch.Tensor:
+    "(K, grid*grid) 0/1 masks of the patches under each object's bounding box (its diameter, centred on it)."
+    boxes = torch.zeros(len(objs), grid, grid)
+    for k, (_, cx, cy, s, *_) in enumerate(objs):
+        y0, y1 = max(math.floor((cy - s / 2) * grid), 0), min(math.ceil((cy + s / 2) * grid), grid)
+        x0, x1 = max(math.floor((cx - s / 2) * grid), 0), min(math.ceil((cx + s / 2) * grid), grid)
+        boxes[k, y0:y1, x0:x1] = 1
+    return boxes.flatten(1)  # (K, grid*grid)
+
+def region_batch(world: ShapesConfig, seed: int, step: int, batch_size: int, grid: int, split='pretrain'):
+    "`caption_batch` plus one region per object: its image index (K,), patch box (K, grid*grid), caption and class (K,)."
+    imgs, caps, sets, idx, boxes, rcaps, rcls = [], [], torch.zeros(batch_size, len(SHAPE_CLASSES)), [], [], [], []
+    for j in range(batch_size):
+        i = step * batch_size + j
+        img, _, cap, objs = shapes_sample(world, seed, split, i)
+        imgs.append(img); caps.append(cap)
+        rng = np.random.default_rng([seed, SPLITS[split], i, 1])  # the wording of its region captions
+        for o in objs: sets[j, o[0]] = 1; idx.append(j); rcaps.append(make_caption([o], rng)); rcls.append(o[0])
+        boxes.append(object_boxes(objs, grid))
+    return to_tensor(imgs), caps, sets, torch.tensor(idx), torch.cat(boxes), rcaps, torch.tensor(rcls)
+
+def region_caption_loss(tokens: torch.Tensor, # (B, N, D) projected patch tokens
+                        idx: torch.Tensor, # (K,) image of each region
+                        boxes: torch.Tensor, # (K, N) its patches
+                        txt_emb: torch.Tensor, # (K, D) L2-normalised embeddings of the region captions
+                        cls: torch.Tensor, # (K,) class of each region
+                        logit_scale) -> torch.Tensor:
+    "Multi-positive InfoNCE between box-pooled patch tokens and region captions; boxes of the same class are positives."
+    reg = (tokens[idx] * boxes[..., None]).sum(1) / boxes.sum(1, keepdim=True)  # (K, D) box means
+    return multi_positive_clip_loss(F.normalize(reg, dim=-1), txt_emb, F.one_hot(cls, len(SHAPE_CLASSES)).float(), logit_scale)
+
 # %% ../nbs/02_miniclip.ipynb #295481e4
 @torch.no_grad()
 def class_text_embeddings(model, tokenizer, names=SHAPE_CLASSES, template='a photo of a {}.'):
@@ -132,6 +166,8 @@ class PretrainConfig:
     cycles: int = 2  # warm restarts: a longer run continues a shorter one's checkpoint
     cycle_decay: float = 0.5  # peak lr of cycle k is lr * cycle_decay**k
     pool_type: str = MINICLIP_POOL  # g: the class token ('tok', as ViT-B/16) or the mean of the patch tokens ('avg')
+    region_weight: float = 0.  # weight of `region_caption_loss` beside CLIP's loss (0: CLIP's loss alone)
+    init: str | None = None  # start from these MiniCLIP weights (`load_miniclip` name or file) instead of random ones
 
     def __post_init__(self):  # checked before any step, with the flag to change
         for k in ('steps', 'batch_size', 'eval_every', 'eval_n', 'ckpt_every', 'cycles'):
@@ -164,6 +200,12 @@ def _check_recipe(state, cfg: PretrainConfig, world: ShapesConfig, ckpt):
     if not same or state['world'] != asdict(world) or state['step'] > cfg.total_steps:
         raise ValueError(f"{ckpt} was written by another recipe ({state['cfg']}); use a new `out` folder or the same recipe")
 
+def _pooled_and_tokens(visual, x):
+    "The pooled, projected image embedding (B, D) and the patch tokens (B, N, W) of one forward pass."
+    visual.output_tokens = True
+    try: return visual(x)
+    finally: visual.output_tokens = False
+
 def pretrain_miniclip(out='runs/miniclip', # folder for checkpoint and log; an existing run there is resumed
                       cfg: PretrainConfig = PretrainConfig(),
                       world: ShapesConfig = ShapesConfig(),
@@ -176,6 +218,11 @@ def pretrain_miniclip(out='runs/miniclip', # folder for checkpoint and log; an e
     if cfg.threads: torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     model, tok = build_miniclip(miniclip_cfg(cfg.pool_type)), miniclip_tokenizer()
+    if cfg.init:  # a continued pretraining: the first steps start from trained weights
+        base, _ = load_miniclip(cfg.init)
+        if getattr(base.visual, 'pool_type', 'tok') != cfg.pool_type:
+            raise ValueError(f"{cfg.init} pools g as {base.visual.pool_type!r}, the recipe as {cfg.pool_type!r}: pass --pool-type {base.visual.pool_type}")
+        model.load_state_dict(base.state_dict())
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and 'embedding' not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and 'embedding' not in n)]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': cfg.weight_decay}, {'params': no_decay, 'weight_decay': 0.}], lr=cfg.lr)
@@ -191,10 +238,17 @@ def pretrain_miniclip(out='runs/miniclip', # folder for checkpoint and log; an e
     bar = tqdm(range(step, end), initial=step, total=cfg.total_steps, disable=not progress, desc='MiniCLIP')
     for step in bar:
         for g in opt.param_groups: g['lr'] = _lr_at(step, cfg)
-        xb, caps, sets = caption_batch(world, cfg.seed, step, cfg.batch_size)  # step indexes fresh images in every cycle
-        img = F.normalize(model.encode_image(xb), dim=-1)
-        txt = F.normalize(model.encode_text(tok(caps)), dim=-1)
-        loss = multi_positive_clip_loss(img, txt, sets, model.logit_scale.exp().clamp(max=100))
+        scale = model.logit_scale.exp().clamp(max=100)
+        if cfg.region_weight:  # the same images and captions, plus one box and caption per object
+            xb, caps, sets, idx, boxes, rcaps, rcls = region_batch(world, cfg.seed, step, cfg.batch_size, model.visual.grid_size[0])
+            pooled, tokens = _pooled_and_tokens(model.visual, xb)  # (B, D), (B, N, W)
+            rtxt = F.normalize(model.encode_text(tok(rcaps)), dim=-1)  # (K, D)
+            region = region_caption_loss(tokens @ model.visual.proj, idx, boxes, rtxt, rcls, scale)
+        else:
+            xb, caps, sets = caption_batch(world, cfg.seed, step, cfg.batch_size)  # step indexes fresh images in every cycle
+            pooled, region = model.encode_image(xb), 0.
+        img, txt = F.normalize(pooled, dim=-1), F.normalize(model.encode_text(tok(caps)), dim=-1)
+        loss = multi_positive_clip_loss(img, txt, sets, scale) + cfg.region_weight * region
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         losses.append(loss.item()); bar.set_postfix(loss=f'{np.mean(losses[-50:]):.3f}')
         done = step + 1
@@ -209,6 +263,8 @@ def pretrain_miniclip(out='runs/miniclip', # folder for checkpoint and log; an e
 
 # %% ../nbs/02_miniclip.ipynb #9880ac1a
 MINICLIP_FILE = 'miniclip_shapes.safetensors'
+MINICLIP_NAMES = {'shapes': MINICLIP_FILE,  # the shipped weights
+                  'shapes-base': 'miniclip_shapes_base.safetensors'}  # CLIP's loss alone: where a continued pretraining starts
 
 def export_miniclip(ckpt='runs/miniclip/last.pt', # a pretraining checkpoint
                     out=None, # default: data/miniclip_shapes.safetensors
@@ -226,7 +282,8 @@ def export_miniclip(ckpt='runs/miniclip/last.pt', # a pretraining checkpoint
 def miniclip_path(pretrained='shapes', # 'shapes' (the shipped weights) or a .safetensors path
                  ) -> Path:
     "The weights file `load_miniclip(pretrained)` reads."
-    return data_dir() / MINICLIP_FILE if pretrained == 'shapes' else Path(pretrained)
+    if pretrained in MINICLIP_NAMES: return data_dir() / MINICLIP_NAMES[pretrained]
+    return Path(pretrained)
 
 def load_miniclip(pretrained='shapes', # 'shapes' (the shipped weights), a .safetensors path, or None (random weights)
                   device='cpu'):
@@ -254,10 +311,11 @@ def pretrain_cli(argv=None):
     p.add_argument('--out', default='runs/miniclip', help='run folder (resumed when it holds a checkpoint)')
     p.add_argument('--export', default=None, help='where to write the weights (default: data/miniclip_shapes.safetensors)')
     config_args(p, PretrainConfig, aliases={'pool_type': ['--pool']}, choices={'pool_type': MINICLIP_POOLS})  # every field
+    config_args(p, ShapesConfig)  # the world it pretrains on (default: the course's)
     a = p.parse_args(argv)
     try:
         cfg = config_from_args(PretrainConfig, a)
-        pretrain_miniclip(a.out, cfg)
+        pretrain_miniclip(a.out, cfg, config_from_args(ShapesConfig, a))
         f = export_miniclip(Path(a.out) / 'last.pt', a.export)
     except (ValueError, OSError) as e: return cli_error('pretrain-miniclip', e)
     if a.export is None: shutil.copy(Path(a.out) / 'log.csv', data_dir() / 'miniclip_shapes_log.csv')
