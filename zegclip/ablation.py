@@ -591,6 +591,7 @@ def recognition_gap(model, # a `ZegCLIP` of the Shapes world
 def multi_object_recall(clip_model=None, # a MiniCLIP (default: the shipped one)
                         tokenizer=None,
                         n: int = 400, # held-out images (split 'test', seed 4321)
+                        world=None, # a `ShapesConfig` (default: the course's world)
                        ) -> dict:
     "Share of the present classes among the top-k class prompts of MiniCLIP's image embedding, k = classes in the image."
     from zegclip.data import reduce_zero_label
@@ -598,7 +599,7 @@ def multi_object_recall(clip_model=None, # a MiniCLIP (default: the shipped one)
     from zegclip.shapes import ShapesDataset
     if clip_model is None: clip_model, tokenizer = load_miniclip('shapes')
     clip_model.eval()
-    t, ds = class_text_embeddings(clip_model, tokenizer), ShapesDataset('test', n, 4321)  # t: (C, D)
+    t, ds = class_text_embeddings(clip_model, tokenizer), ShapesDataset('test', n, 4321, **({'cfg': world} if world else {}))  # t: (C, D)
     hits, total = {}, {}
     for s in range(0, n, 100):
         items = [ds.load(i) for i in range(s, min(n, s + 100))]

@@ -7,14 +7,16 @@ from __future__ import annotations
 import argparse, json, sys, time
 import numpy as np
 import torch
-from .shapes import SHAPE_SEEN, SHAPE_UNSEEN
+from dataclasses import asdict
+from .shapes import ShapesConfig, SHAPE_SEEN, SHAPE_UNSEEN
+from .core import config_args, config_from_args
 from .miniclip import load_miniclip, miniclip_path, shapes_eval, dense_zero_shot, supervised_check
 from .ablation import shipped_study, multi_object_recall, recognition_gap, write_json
 from .clip import data_dir
 
 # %% auto #0
 __all__ = ['FIDELITY', 'FIDELITY_FILE', 'goal_met', 'convergence', 'ceiling', 'measure_fidelity', 'fidelity_table',
-           'shipped_fidelity', 'fidelity_cli']
+           'patch_grid_oracle', 'shipped_fidelity', 'fidelity_cli']
 
 # %% ../nbs/95_fidelity.ipynb #f594f3ff
 # (property, the Shapes-world measure's key, goal: ('>=' | '<', value), the real setting's value and where it comes from)
@@ -22,6 +24,7 @@ FIDELITY = (
     ('ceiling: fully supervised ZegCLIP, mIoU', 'ceiling', ('>=', 75.), '91.6 hIoU (paper, Table 2, VOC fully supervised)'),
     ('best zero-shot row / ceiling', 'zero-shot share', None, '0.92 (paper: ZegCLIP 84.3 / fully 91.6 hIoU, VOC)'),
     ('frozen patch tokens, linear probe mIoU', 'probe', ('>=', 70.), 'not reported for CLIP ViT-B/16 on VOC'),
+    ('patch-grid oracle: true class per patch, mIoU', 'patch-grid oracle', None, 'ViT-B/16 at 512 px: 32 x 32 patches'),
     ('dense zero-shot mIoU (MaskCLIP, no training)', 'dense zero-shot', None, 'low for CLIP (MaskCLIP without refinement)'),
     ('zero-shot classification, seen classes', 'zero-shot seen', ('>=', 0.90), 'CLIP knows all 20 VOC classes'),
     ('zero-shot classification, unseen classes', 'zero-shot unseen', ('>=', 0.90), 'CLIP knows all 20 VOC classes'),
@@ -64,20 +67,22 @@ def measure_fidelity(weights: str = 'shapes', # MiniCLIP weights: 'shapes' (ship
                      n: int = 1000, # single-object images per seed for zero-shot classification
                      probe_steps: int = 1000, # linear-probe iterations (`supervised_check(frozen=True)`)
                      progress: bool = False,
+                     world: ShapesConfig = ShapesConfig(), # the world measured (the studies' measures are read only for the default)
                     ) -> dict:
     "The Shapes world's fidelity measures: MiniCLIP's own (computed here) and the studies' (read from the shipped files)."
     t0 = time.time()
-    zs = [shapes_eval(seed=s, n=n, pretrained=weights) for s in world_seeds]
+    zs = [shapes_eval(seed=s, n=n, pretrained=weights, world=world) for s in world_seeds]
     model, tok = load_miniclip(weights)
-    dense = dense_zero_shot(model, tok).summary(SHAPE_SEEN, SHAPE_UNSEEN)
-    cm, _ = supervised_check(steps=probe_steps, lr=5e-3, frozen=True, pretrained=weights, progress=progress)
+    dense = dense_zero_shot(model, tok, world=world).summary(SHAPE_SEEN, SHAPE_UNSEEN)
+    cm, _ = supervised_check(steps=probe_steps, lr=5e-3, frozen=True, pretrained=weights, progress=progress, world=world)
     probe = cm.summary(SHAPE_SEEN, SHAPE_UNSEEN)
-    recall = multi_object_recall(model, tok)
+    recall = multi_object_recall(model, tok, world=world)
+    oracle = patch_grid_oracle(world, model.visual.patch_size[0])
     m = {'zero-shot seen': min(z['seen_acc'] for z in zs), 'zero-shot unseen': min(z['unseen_acc'] for z in zs),
          'zero-shot per seed': dict(zip(map(str, world_seeds), zs)), 'dense zero-shot': round(dense['mIoU'], 1),
          'probe': round(probe['mIoU'], 1), 'probe detail': {k: round(v, 1) for k, v in probe.items()}, 'recall': recall['all'],
-         'recall detail': recall}
-    if weights == 'shapes':  # the studies and the shipped model were trained on the shipped MiniCLIP
+         'recall detail': recall, 'patch-grid oracle': round(oracle, 1)}
+    if weights == 'shapes' and world == ShapesConfig():  # the studies and the shipped model: shipped MiniCLIP, the course's world
         from zegclip.demo import load_model
         gap = recognition_gap(load_model())
         m['recognition gap'] = round(gap['present classes only']['mIoU'] - gap['as predicted']['mIoU'], 1)
@@ -88,7 +93,7 @@ def measure_fidelity(weights: str = 'shapes', # MiniCLIP weights: 'shapes' (ship
         c, t5 = ceiling(), shipped_study('table5')
         m['ceiling'] = None if c is None else round(c, 1)
         if c and t5: m['zero-shot share'] = round(max(r['hIoU'] for r in t5['rows']) / c, 2)
-    m['weights'] = str(miniclip_path(weights))
+    m['weights'], m['world'] = str(miniclip_path(weights)), asdict(world)
     m['seconds'] = round(time.time() - t0, 1)
     return m
 
@@ -101,6 +106,27 @@ def fidelity_table(m: dict) -> str:
         lines.append(f"| {name} | {fmt(v)} | {'-' if goal is None else ' '.join(map(str, goal))} | "
                      f"{'-' if ok is None else 'yes' if ok else '**no**'} | {real} |")
     return '\n'.join(lines)
+
+# %% ../nbs/95_fidelity.ipynb #838f59f1
+def patch_grid_oracle(world: ShapesConfig = ShapesConfig(), # the world
+                      patch: int = 8, # the image encoder's patch side in pixels
+                      n: int = 300, # held-out images (split 'test', seed 4321)
+                     ) -> float:
+    "mIoU of a perfect per-patch classifier (each patch's majority class, upsampled as the models upsample): the grid's own limit."
+    from zegclip.data import reduce_zero_label
+    from zegclip.metrics import ConfusionMatrix
+    from zegclip.shapes import ShapesDataset
+    ds, cm = ShapesDataset('test', n, 4321, cfg=world), ConfusionMatrix(len(SHAPE_SEEN) + len(SHAPE_UNSEEN))
+    C = cm.num_classes
+    for i in range(n):
+        y = torch.from_numpy(reduce_zero_label(ds.load(i)[1]).astype(np.int64))  # (H, W)
+        g = y.shape[0] // patch
+        onehot = torch.nn.functional.one_hot(y.where(y != 255, C), C + 1)[..., :C].float()  # (H, W, C), ignore: no class
+        cnt = onehot.reshape(g, patch, g, patch, C).sum((1, 3))  # (g, g, C) pixels of each class per patch
+        best = (cnt == cnt.amax(-1, keepdim=True)) & (cnt > 0)  # (g, g, C)
+        up = torch.nn.functional.interpolate(best.float().permute(2, 0, 1)[None], size=y.shape, mode='bilinear', align_corners=False)[0]
+        cm.update(up.argmax(0), y)
+    return float(cm.summary()['mIoU'])
 
 # %% ../nbs/95_fidelity.ipynb #1645d9dc
 FIDELITY_FILE = 'fidelity.json'
@@ -119,11 +145,12 @@ def fidelity_cli(argv=None) -> int:
     p.add_argument('--threads', type=int, help='torch threads')
     p.add_argument('--write', action='store_true', help=f'also write data/{FIDELITY_FILE} (what the notebooks show)')
     p.add_argument('--json', action='store_true', help='print one JSON object')
+    config_args(p, ShapesConfig)  # the world measured (default: the course's)
     a = p.parse_args(argv)
     if a.probe_steps < 1 or a.n < 1: p.error('--probe-steps and --n must be positive')
     if a.weights != 'shapes' and not miniclip_path(a.weights).is_file(): p.error(f'no MiniCLIP weights at {a.weights}')
     if a.threads: torch.set_num_threads(a.threads)
-    m = measure_fidelity(a.weights, n=a.n, probe_steps=a.probe_steps)
+    m = measure_fidelity(a.weights, n=a.n, probe_steps=a.probe_steps, world=config_from_args(ShapesConfig, a))
     from zegclip.speed import machine
     m['machine'], m['command'] = machine(), 'zegclip fidelity ' + ' '.join(argv if argv is not None else sys.argv[1:])
     if a.write: write_json(data_dir() / FIDELITY_FILE, m, indent=1)

@@ -337,10 +337,10 @@ def show_pretraining(log=None):
     return fig
 
 # %% ../nbs/02_miniclip.ipynb #eb3a0ade
-def shapes_eval(seed=1234, n=1000, pretrained='shapes'):
+def shapes_eval(seed=1234, n=1000, pretrained='shapes', world: ShapesConfig = ShapesConfig()):
     "Zero-shot accuracy of MiniCLIP on `n` fresh held-out single-object images of world seed `seed`."
     model, tok = load_miniclip(pretrained)
-    r = zero_shot_eval(model, tok, n=n, seed=seed, split='test')
+    r = zero_shot_eval(model, tok, n=n, seed=seed, split='test', world=world)
     return {'seen_acc': round(r['seen_acc'], 4), 'unseen_acc': round(r['unseen_acc'], 4), 'r1': round(r['r1'], 4), 'n': n}
 
 def shapes_eval_cli(argv=None):
@@ -387,10 +387,10 @@ def dense_labels(model, # a MiniCLIP (any open_clip CLIP with `output_tokens`)
     return tokens_to_map(emb @ txt.T, x.shape[-2:]).argmax(1)  # (B, H, W)
 
 @torch.no_grad()
-def dense_zero_shot(model, tokenizer, n=200, seed=4321, split='test', batch_size=50):
+def dense_zero_shot(model, tokenizer, n=200, seed=4321, split='test', batch_size=50, world: ShapesConfig = ShapesConfig()):
     "Training-free dense baseline (MaskCLIP): each patch takes the most similar class name; a `ConfusionMatrix` over `n` images."
     from zegclip.metrics import ConfusionMatrix
-    model.eval(); ds = ShapesDataset(split, n, seed)
+    model.eval(); ds = ShapesDataset(split, n, seed, cfg=world)
     txt = class_text_embeddings(model, tokenizer)  # (C, D)
     cm = ConfusionMatrix(len(SHAPE_CLASSES))
     for s in range(0, n, batch_size):
@@ -406,7 +406,9 @@ def supervised_check(steps: int = 3000, # iterations
                      seed: int = 0,
                      pretrained='shapes', # MiniCLIP weights (see `load_miniclip`)
                      frozen: bool = False, # train the head only: a linear probe of the frozen patch tokens
-                     progress: bool = True):
+                     progress: bool = True,
+                     world: ShapesConfig = ShapesConfig(), # the world its images come from
+                    ):
     "Fine-tune MiniCLIP's vision tower (or, `frozen`, only) a per-patch linear head on all 20 classes; (test `ConfusionMatrix`, losses)."
     from tqdm.auto import tqdm
     from zegclip.metrics import ConfusionMatrix
@@ -415,14 +417,14 @@ def supervised_check(steps: int = 3000, # iterations
     head = nn.Linear(visual.proj.shape[0], len(SHAPE_CLASSES))
     opt = torch.optim.AdamW([p for p in visual.parameters() if p.requires_grad] + list(head.parameters()), lr=lr, weight_decay=0.01)
     logits = lambda x: tokens_to_map(head(patch_tokens(visual, x)), x.shape[-2:])  # (B, C, H, W)
-    train, losses = ShapesDataset('train', steps * batch_size, seed), []
+    train, losses = ShapesDataset('train', steps * batch_size, seed, cfg=world), []
     for it in (bar := tqdm(range(steps), disable=not progress, desc='supervised')):
         for g in opt.param_groups: g['lr'] = lr * (1 - it / steps)
         x, y = shapes_seg_batch(train, range(it * batch_size, (it + 1) * batch_size))
         loss = F.cross_entropy(logits(x), y, ignore_index=255)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         losses.append(loss.item()); bar.set_postfix(loss=f'{np.mean(losses[-50:]):.3f}')
-    visual.eval(); test, cm = ShapesDataset('test', n_test, 4321), ConfusionMatrix(len(SHAPE_CLASSES))
+    visual.eval(); test, cm = ShapesDataset('test', n_test, 4321, cfg=world), ConfusionMatrix(len(SHAPE_CLASSES))
     with torch.no_grad():
         for s in range(0, n_test, 50):
             x, y = shapes_seg_batch(test, range(s, min(n_test, s + 50)))
