@@ -16,13 +16,14 @@ from .core import cli_error, config_args, config_from_args
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows',
-           'StudyConfig', 'slug', 'schedule', 'row_dir', 'write_json', 'run_row', 'finished_results', 'finished_study',
-           'aggregate', 'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study', 'write_report',
-           'parse_overrides', 'ablate_cli', 'shipped_study', 'shipped_results', 'miniclip_record', 'strict_json',
-           'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'paper_targets',
-           'claim_pairs', 'claim_checks', 'claims_table', 'export_zegclip', 'load_zegclip', 'held_out_scores',
-           'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration', 'with_diagnosis',
-           'held_out_rows', 'ship_study', 'recognition_gap', 'multi_object_recall']
+           'StudyConfig', 'slug', 'schedule', 'row_dir', 'write_json', 'row_train_config', 'run_row',
+           'finished_results', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study', 'format_table',
+           'plot_study', 'write_report', 'parse_overrides', 'ablate_cli', 'shipped_study', 'shipped_results',
+           'miniclip_record', 'strict_json', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies',
+           'design_table', 'paper_targets', 'claim_pairs', 'claim_checks', 'claims_table', 'export_zegclip',
+           'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_study',
+           'held_out_calibration', 'with_diagnosis', 'held_out_rows', 'ship_study', 'recognition_gap',
+           'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -121,6 +122,11 @@ def write_json(path: Path, obj, **kw) -> None:
     "Write `obj` to `path` as JSON atomically (`kw` to `json.dumps`): a kill during the write leaves the previous file intact."
     tmp = path.with_name(path.name + '.tmp'); tmp.write_text(json.dumps(obj, **kw)); os.replace(tmp, path)
 
+def row_train_config(s: StudyConfig, seed: int) -> TrainConfig:
+    "The `TrainConfig` every row of study `s` trains with, for one seed."
+    return TrainConfig(iters=s.iters, batch_size=s.batch_size, accum=s.accum, warmup=s.warmup, lr=s.lr, encoder_lr_mult=s.encoder_lr_mult,
+                       seed=seed, eval_n=s.eval_n, eval_every=s.eval_every, ckpt_every=max(1, s.iters // 10), log_every=max(1, s.iters // 40))
+
 def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=False) -> dict:
     "Train and evaluate one row with one seed, or read its `result.json` when it already exists."
     out = row_dir(s, name, seed)
@@ -130,8 +136,7 @@ def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=F
         if r.get('schedule') != sched:
             raise ValueError(f"{res} was produced by another schedule ({r.get('schedule')}, not {sched}); use another --out")
         return r
-    tcfg = TrainConfig(iters=s.iters, batch_size=s.batch_size, accum=s.accum, warmup=s.warmup, lr=s.lr, encoder_lr_mult=s.encoder_lr_mult, seed=seed, eval_n=s.eval_n, eval_every=s.eval_every,
-                       ckpt_every=max(1, s.iters // 10), log_every=max(1, s.iters // 40))
+    tcfg = row_train_config(s, seed)
     t0 = time.time()
     m = train(cfg, tcfg, out, root=s.root, progress=progress)
     r = {'row': name, 'seed': seed, **{k: float(m[k]) for k in METRICS}, 'seconds': round(time.time() - t0, 1), 'schedule': sched}

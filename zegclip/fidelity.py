@@ -11,12 +11,12 @@ from dataclasses import asdict
 from .shapes import ShapesConfig, SHAPE_SEEN, SHAPE_UNSEEN
 from .core import config_args, config_from_args
 from .miniclip import load_miniclip, miniclip_path, shapes_eval, dense_zero_shot, supervised_check
-from .ablation import shipped_study, multi_object_recall, recognition_gap, write_json
+from .ablation import shipped_study, multi_object_recall, recognition_gap, write_json, StudyConfig, study_rows, study_base, row_train_config
 from .clip import data_dir
 
 # %% auto #0
 __all__ = ['FIDELITY', 'FIDELITY_FILE', 'goal_met', 'convergence', 'ceiling', 'measure_fidelity', 'fidelity_table',
-           'patch_grid_oracle', 'shipped_fidelity', 'fidelity_cli']
+           'patch_grid_oracle', 'fully_supervised_ceiling', 'shipped_fidelity', 'fidelity_cli']
 
 # %% ../nbs/95_fidelity.ipynb #f594f3ff
 # (property, the Shapes-world measure's key, goal: ('>=' | '<', value), the real setting's value and where it comes from)
@@ -128,6 +128,23 @@ def patch_grid_oracle(world: ShapesConfig = ShapesConfig(), # the world
         cm.update(up.argmax(0), y)
     return float(cm.summary()['mIoU'])
 
+# %% ../nbs/95_fidelity.ipynb #797f43d1
+def fully_supervised_ceiling(world: ShapesConfig = ShapesConfig(), # the world
+                             weights: str = 'shapes', # MiniCLIP weights: 'shapes' (shipped) or a .safetensors file
+                             out: str = 'runs/fidelity-ceiling', # run folder (resumed when it holds a checkpoint)
+                             s: StudyConfig | None = None, # the schedule (default: the study's, `StudyConfig()`), seed 0
+                             progress: bool = False,
+                            ) -> dict:
+    "Train the fully supervised ZegCLIP on the study's schedule on `world` with MiniCLIP `weights`; its final metrics."
+    from zegclip.model import ZegCLIP
+    from zegclip.train import train
+    s = s or StudyConfig()
+    cfg = next(iter(study_rows('fully', study_base(s)).values()))
+    tcfg = row_train_config(s, 0)
+    torch.manual_seed(tcfg.seed)  # as `build_model`: the random weights are a function of the seed
+    model = ZegCLIP(cfg, *load_miniclip(weights))
+    return train(cfg, tcfg, out, model=model, progress=progress, shapes_world=world)
+
 # %% ../nbs/95_fidelity.ipynb #1645d9dc
 FIDELITY_FILE = 'fidelity.json'
 
@@ -145,12 +162,17 @@ def fidelity_cli(argv=None) -> int:
     p.add_argument('--threads', type=int, help='torch threads')
     p.add_argument('--write', action='store_true', help=f'also write data/{FIDELITY_FILE} (what the notebooks show)')
     p.add_argument('--json', action='store_true', help='print one JSON object')
+    p.add_argument('--ceiling', action='store_true', help='also train the fully supervised ZegCLIP on the study schedule on this world (long: one study row)')
+    p.add_argument('--out', default='runs/fidelity-ceiling', help='run folder of --ceiling (resumed)')
     config_args(p, ShapesConfig)  # the world measured (default: the course's)
     a = p.parse_args(argv)
     if a.probe_steps < 1 or a.n < 1: p.error('--probe-steps and --n must be positive')
     if a.weights != 'shapes' and not miniclip_path(a.weights).is_file(): p.error(f'no MiniCLIP weights at {a.weights}')
     if a.threads: torch.set_num_threads(a.threads)
     m = measure_fidelity(a.weights, n=a.n, probe_steps=a.probe_steps, world=config_from_args(ShapesConfig, a))
+    if a.ceiling:
+        r = fully_supervised_ceiling(config_from_args(ShapesConfig, a), a.weights, a.out, progress=not a.json)
+        m['ceiling'] = round(r['mIoU'], 1); m['ceiling detail'] = {k: r[k] for k in ('pAcc', 'mIoU', 'hIoU', 'iters', 'seconds')}
     from zegclip.speed import machine
     m['machine'], m['command'] = machine(), 'zegclip fidelity ' + ' '.join(argv if argv is not None else sys.argv[1:])
     if a.write: write_json(data_dir() / FIDELITY_FILE, m, indent=1)

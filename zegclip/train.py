@@ -141,10 +141,13 @@ def make_pipeline(config: ZegCLIPConfig, train: bool) -> SegPipeline:
     s = config.img_size
     return SegPipeline(train=train, scale=(4 * s, s), crop=s, ratio_range=config.ratio_range, mean=config.mean, std=config.std)
 
-def make_datasets(config: ZegCLIPConfig, tcfg: TrainConfig, root=None, split: str = 'val') -> tuple:
+def make_datasets(config: ZegCLIPConfig, tcfg: TrainConfig, root=None, split: str = 'val',
+                  shapes_world=None, # a `ShapesConfig` for the Shapes world (default: the course's)
+                 ) -> tuple:
     "(train, eval) `PipelineDataset`s of the config's dataset: the Shapes world, or `DATASETS[config.dataset]` at `root`."
     if config.dataset == 'shapes':
-        base = ShapesDataset('train', n=tcfg.shapes_train), ShapesDataset(split, n=tcfg.eval_n or 500)
+        kw = {'cfg': shapes_world} if shapes_world is not None else {}
+        base = ShapesDataset('train', n=tcfg.shapes_train, **kw), ShapesDataset(split, n=tcfg.eval_n or 500, **kw)
     else:
         if root is None: raise ValueError(f"dataset {config.dataset!r} needs its folder: root=... (--root)")
         base = DATASETS[config.dataset](root, 'train'), DATASETS[config.dataset](root, split)
@@ -339,6 +342,7 @@ def train(config: ZegCLIPConfig | str, # a ZegCLIPConfig or a preset name
           model: ZegCLIP | None = None, # default: `build_model(config, tcfg.seed)`
           progress: bool = True, # tqdm bar with loss, lr and ETA
           until: int | None = None, # stop after this many iterations, without a final checkpoint (as if killed)
+          shapes_world=None, # a `ShapesConfig`: train and score on another Shapes world than the course's
          ) -> dict:
     "Train ZegCLIP; returns the final metrics with the checkpoint path (or {'stopped_at', 'out'} when `until` stopped it)."
     config = preset(config) if isinstance(config, str) else config
@@ -346,12 +350,12 @@ def train(config: ZegCLIPConfig | str, # a ZegCLIPConfig or a preset name
     owns_group = not (dist.is_available() and dist.is_initialized())
     rank, world, device = setup_distributed()
     try:
-        return _train(config, tcfg, Path(out), root, model, progress, until, rank, world, device)
+        return _train(config, tcfg, Path(out), root, model, progress, until, rank, world, device, shapes_world)
     finally:
         if owns_group and dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
-def _train(config, tcfg, out, root, model, progress, until, rank, world, device):
-    train_ds, val_ds = make_datasets(config, tcfg, root)
+def _train(config, tcfg, out, root, model, progress, until, rank, world, device, shapes_world=None):
+    train_ds, val_ds = make_datasets(config, tcfg, root, shapes_world=shapes_world)
     if model is not None and model.config != config: raise ValueError("`model` was built with another config than `config`")
     model = model if model is not None else build_model(config, tcfg.seed)
     frozen = frozen_fingerprint(model)
