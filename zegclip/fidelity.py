@@ -5,6 +5,7 @@
 # %% ../nbs/95_fidelity.ipynb #97596007
 from __future__ import annotations
 import argparse, json, sys, time
+from pathlib import Path
 import numpy as np
 import torch
 from dataclasses import asdict
@@ -16,7 +17,8 @@ from .clip import data_dir
 
 # %% auto #0
 __all__ = ['FIDELITY', 'FIDELITY_FILE', 'goal_met', 'convergence', 'ceiling', 'measure_fidelity', 'fidelity_table',
-           'patch_grid_oracle', 'fully_supervised_ceiling', 'shipped_fidelity', 'fidelity_cli']
+           'patch_grid_oracle', 'fully_supervised_ceiling', 'shipped_fidelity', 'fidelity_cli', 'fidelity_candidates',
+           'candidates_table']
 
 # %% ../nbs/95_fidelity.ipynb #f594f3ff
 # (property, the Shapes-world measure's key, goal: ('>=' | '<', value), the real setting's value and where it comes from)
@@ -148,9 +150,10 @@ def fully_supervised_ceiling(world: ShapesConfig = ShapesConfig(), # the world
 # %% ../nbs/95_fidelity.ipynb #1645d9dc
 FIDELITY_FILE = 'fidelity.json'
 
-def shipped_fidelity() -> dict | None:
-    "The fidelity measures that ship in `data/fidelity.json` (`zegclip fidelity --write`), None when absent."
-    f = data_dir() / FIDELITY_FILE
+def shipped_fidelity(name: str = FIDELITY_FILE, # a file in data/ written by `zegclip fidelity --write NAME`
+                    ) -> dict | None:
+    "The fidelity measures that ship in `data/NAME` (`zegclip fidelity --write`), None when absent."
+    f = data_dir() / name
     return json.loads(f.read_text()) if f.exists() else None
 
 def fidelity_cli(argv=None) -> int:
@@ -160,7 +163,8 @@ def fidelity_cli(argv=None) -> int:
     p.add_argument('--probe-steps', type=int, default=1000, help='linear-probe iterations')
     p.add_argument('--n', type=int, default=1000, help='single-object images per world seed (zero-shot classification)')
     p.add_argument('--threads', type=int, help='torch threads')
-    p.add_argument('--write', action='store_true', help=f'also write data/{FIDELITY_FILE} (what the notebooks show)')
+    p.add_argument('--write', nargs='?', const=FIDELITY_FILE, metavar='NAME',
+                   help=f'also write data/NAME (default {FIDELITY_FILE}: what the notebooks show; another name for a candidate world)')
     p.add_argument('--json', action='store_true', help='print one JSON object')
     p.add_argument('--ceiling', action='store_true', help='also train the fully supervised ZegCLIP on the study schedule on this world (long: one study row)')
     p.add_argument('--out', default='runs/fidelity-ceiling', help='run folder of --ceiling (resumed)')
@@ -175,6 +179,22 @@ def fidelity_cli(argv=None) -> int:
         m['ceiling'] = round(r['mIoU'], 1); m['ceiling detail'] = {k: r[k] for k in ('pAcc', 'mIoU', 'hIoU', 'iters', 'seconds')}
     from zegclip.speed import machine
     m['machine'], m['command'] = machine(), 'zegclip fidelity ' + ' '.join(argv if argv is not None else sys.argv[1:])
-    if a.write: write_json(data_dir() / FIDELITY_FILE, m, indent=1)
+    if a.write: write_json(data_dir() / a.write, m, indent=1)
     print(json.dumps(m) if a.json else fidelity_table(m))
     return 0
+
+# %% ../nbs/95_fidelity.ipynb #d495763a
+def fidelity_candidates() -> list:
+    "(file name, measures) of every `data/fidelity*.json`, the shipped world's first."
+    files = sorted(data_dir().glob('fidelity*.json'), key=lambda f: (f.name != FIDELITY_FILE, f.name))
+    return [(f.name, json.loads(f.read_text())) for f in files]
+
+def candidates_table(cands: list) -> str:
+    "Markdown table of `fidelity_candidates`: what each changes (world fields, weights) and its measures against the goals."
+    base, keys = asdict(ShapesConfig()), ('ceiling', 'probe', 'zero-shot seen', 'zero-shot unseen', 'dense zero-shot', 'recall')
+    lines = ['| file | world (changed fields) | MiniCLIP | ' + ' | '.join(keys) + ' |', '|' + '---|' * (3 + len(keys))]
+    for name, m in cands:
+        changed = ', '.join(f'{k}={v}' for k, v in m.get('world', base).items() if base.get(k) != v) or 'the course\'s'
+        vals = ' | '.join('-' if m.get(k) is None else f"{m[k]:.3f}" if m[k] < 1.5 else f"{m[k]:.1f}" for k in keys)
+        lines.append(f"| {name} | {changed} | {Path(m.get('weights', '-')).name} | {vals} |")
+    return '\n'.join(lines)
