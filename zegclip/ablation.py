@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_ablation.ipynb #34dbb055
 from __future__ import annotations
-import argparse, hashlib, json, math, os, re, sys, time
+import argparse, hashlib, json, math, os, re, time
 from dataclasses import dataclass, asdict, replace, field
 from pathlib import Path
 import numpy as np
@@ -12,18 +12,17 @@ import torch
 from .model import ZegCLIPConfig, preset, table5_rows
 from .rd import RD_FORMATS
 from .train import TrainConfig, train, read_log
-from .core import cli_error, config_args, config_from_args
+from .core import cli_error, config_args, config_from_args, strict_json, write_json
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows',
-           'StudyConfig', 'slug', 'schedule', 'row_dir', 'write_json', 'row_train_config', 'run_row',
-           'finished_results', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study', 'format_table',
-           'plot_study', 'write_report', 'parse_overrides', 'ablate_cli', 'shipped_study', 'shipped_results',
-           'miniclip_record', 'strict_json', 'ship_results', 'learning_curves', 'plot_curves', 'compare_studies',
-           'design_table', 'paper_targets', 'claim_pairs', 'claim_checks', 'claims_table', 'export_zegclip',
-           'load_zegclip', 'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_study',
-           'held_out_calibration', 'with_diagnosis', 'held_out_rows', 'ship_study', 'recognition_gap',
-           'multi_object_recall']
+           'StudyConfig', 'slug', 'schedule', 'row_dir', 'row_train_config', 'run_row', 'finished_results',
+           'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study', 'format_table', 'plot_study',
+           'write_report', 'parse_overrides', 'ablate_cli', 'shipped_study', 'shipped_results', 'miniclip_record',
+           'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'paper_targets',
+           'claim_pairs', 'claim_checks', 'claims_table', 'export_zegclip', 'load_zegclip', 'held_out_scores',
+           'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration', 'with_diagnosis',
+           'held_out_rows', 'ship_study', 'recognition_gap', 'multi_object_recall']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -91,9 +90,9 @@ class StudyConfig:
     overrides: dict = field(default_factory=dict)  # base config fields changed for every row, e.g. {'loss': 'ce'}
     rows: tuple = ()  # run only these rows (names as the table prints them); empty: every row
 
-    def __post_init__(self):  # checked before any row trains, with the flag to change
+    def __post_init__(self):  # checked before any row trains, with the flag to change (eval_n None: every image)
         for k in ('iters', 'batch_size', 'accum', 'eval_n'):
-            if getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)}: give 1 or more (--{k.replace('_', '-')} N)")
+            if getattr(self, k) is not None and getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)}: give 1 or more (--{k.replace('_', '-')} N)")
         for k in ('warmup', 'eval_every'):
             if getattr(self, k) < 0: raise ValueError(f"{k}={getattr(self, k)}: give 0 or more (--{k.replace('_', '-')} N)")
         if not (math.isfinite(self.lr) and self.lr > 0 and math.isfinite(self.encoder_lr_mult) and self.encoder_lr_mult >= 0):
@@ -117,10 +116,6 @@ def schedule(s: StudyConfig) -> dict:
 def row_dir(s: StudyConfig, name: str, seed: int) -> Path:
     "The folder of one row and seed of study `s`: its checkpoint, `log.csv` and `result.json`."
     return Path(s.out) / s.table / slug(name) / f'seed{seed}'
-
-def write_json(path: Path, obj, **kw) -> None:
-    "Write `obj` to `path` as JSON atomically (`kw` to `json.dumps`): a kill during the write leaves the previous file intact."
-    tmp = path.with_name(path.name + '.tmp'); tmp.write_text(json.dumps(obj, **kw)); os.replace(tmp, path)
 
 def row_train_config(s: StudyConfig, seed: int) -> TrainConfig:
     "The `TrainConfig` every row of study `s` trains with, for one seed."
@@ -293,12 +288,6 @@ def miniclip_record(cfg: ZegCLIPConfig) -> dict | None:
     f = miniclip_path(cfg.pretrained)
     with safe_open(str(f), 'pt') as sf: pool = json.loads(sf.metadata()['miniclip_cfg'])['vision_cfg'].get('pool_type', 'tok')
     return {'pretrained': cfg.pretrained, 'file': f.name, 'pool_type': pool, 'sha256': hashlib.sha256(f.read_bytes()).hexdigest()[:16]}
-
-def strict_json(x):
-    "`x` with every NaN float as None, so any JSON parser reads the file (Python's json writes NaN, which is not JSON)."
-    if isinstance(x, float) and math.isnan(x): return None
-    if isinstance(x, dict): return {k: strict_json(v) for k, v in x.items()}
-    return [strict_json(v) for v in x] if isinstance(x, (list, tuple)) else x
 
 def ship_results(rows: list, s: StudyConfig, seconds: float, machine: str,
                  name: str | None = None, # file `data/ablation_<name>.json`; default: the study's table
@@ -509,7 +498,7 @@ def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
                    n_scores: int = 32, # held-out images of `score_stats`
                   ) -> list:
     "Write (or complete) `diagnosis.json` beside each finished row of `s` whose `last.pt` is still there; the files written."
-    from zegclip.demo import load_model
+    from zegclip.train import load_run
     written = []
     for name, cfg in study_rows(s.table, study_base(s)).items():
         swept = cfg.loss != 'ce' and cfg.setting == 'inductive'  # the calibration only moves seen against unseen
@@ -520,7 +509,7 @@ def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
             todo = {k: [v for v in values if str(float(v)) not in d.get(k, {})] for k in SWEEPS} if swept else {}
             if ('scores' in d and not any(todo.values())) or not (res.exists() and ck.exists()): continue
             if json.loads(res.read_text()).get('schedule') != schedule(s): continue
-            model = load_model(checkpoint=ck)
+            model = load_run(ck)
             if 'scores' not in d: d['scores'] = score_stats(model, n_scores)
             for k, vs in todo.items():
                 got = {**d.get(k, {}), **{str(v): m for v, m in calibration_sweep(model, vs, s.eval_n, s.root, SWEEPS[k]).items()}}

@@ -4,7 +4,6 @@
 
 # %% ../nbs/03_baseline.ipynb #eaced5ca
 from __future__ import annotations
-import math
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from open_clip.transformer import QuickGELU
@@ -141,6 +140,7 @@ def show_similarity(images, # (B, 3, H, W) normalised images
                     figsize=(8, 2), # size of one row
                    ):
     "Plot each image and its patch-text cosine similarity maps (one row per image)."
+    import matplotlib.pyplot as plt
     sim = (H @ T.T).transpose(1, 2).reshape(H.shape[0], T.shape[0], *hw)  # (B, C, h, w)
     classes = list(range(min(6, T.shape[0]))) if classes is None else list(classes)
     fig, axs = plt.subplots(len(images), 1 + len(classes), figsize=(figsize[0], figsize[1] * len(images)), squeeze=False)

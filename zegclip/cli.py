@@ -16,7 +16,7 @@ __all__ = ['COMMANDS', 'README_HEADER', 'DOCS_WARNING', 'main', 'project_root', 
 
 # %% ../nbs/90_cli.ipynb #52d727c3
 COMMANDS = {
-    'info': ('zegclip.clip:info_cli', 'versions, device, threads and which CLIP weights are on this machine'),
+    'info': ('zegclip.model:info_cli', 'versions, device, threads and which CLIP weights are on this machine'),
     'text-embed': ('zegclip.clip:text_embed_cli', 'precompute class-name text embeddings into a .safetensors file'),
     'pretrain-miniclip': ('zegclip.miniclip:pretrain_cli', 'retrain the shipped MiniCLIP from the seed (resumable) and export it to data/'),
     'shapes-eval': ('zegclip.miniclip:shapes_eval_cli', 'zero-shot accuracy of the shipped MiniCLIP on fresh Shapes-world images'),

@@ -4,19 +4,19 @@
 
 # %% ../nbs/00_clip.ipynb #d583e4c6
 from __future__ import annotations
-import argparse, contextlib, io, json, logging, os, pickle, platform, sys, threading, time, zipfile
-from dataclasses import dataclass, asdict
+import argparse, contextlib, io, json, logging, os, pickle, platform, threading, zipfile
+from dataclasses import dataclass
 from pathlib import Path
 import torch, torch.nn.functional as F
 import open_clip
-from .core import cli_error, read_checkpoint
+from .core import cli_error, data_dir, read_checkpoint  # data_dir: the course's data/ folder
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'TINY_CLIP_CFG', 'SINGLE_TEMPLATE', 'MULTI_TEMPLATES', 'TEMPLATES', 'CLASS_ALIASES',
-           'ClipFacts', 'data_dir', 'is_torchscript', 'read_torchscript_tensors', 'WeightsUnavailable',
-           'read_state_dict', 'find_local_weights', 'load_clip', 'check_class_names', 'text_embeddings', 'ClassSplit',
-           'class_split', 'zero_shot_logits', 'class_names_arg', 'text_embed_cli', 'local_clip_weights', 'info_facts',
-           'info_parser', 'info_cli']
+           'ClipFacts', 'is_torchscript', 'read_torchscript_tensors', 'WeightsUnavailable', 'read_state_dict',
+           'find_local_weights', 'load_clip', 'check_class_names', 'text_embeddings', 'ClassSplit', 'class_split',
+           'zero_shot_logits', 'class_names_arg', 'text_embed_cli', 'local_clip_weights', 'info_facts', 'info_parser',
+           'print_info', 'info_cli']
 
 # %% ../nbs/00_clip.ipynb #4a5ce925
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)  # CLIP's training statistics (RGB)
@@ -28,11 +28,6 @@ class ClipFacts:
     resolution: int  # side of the square input image, in pixels
     mean: tuple  # per-channel RGB mean used to normalise images in [0, 1]
     std: tuple  # per-channel RGB standard deviation
-
-def data_dir() -> Path:
-    "The course's `data/` folder (the env var `ZEGCLIP_DATA` overrides it)."
-    import zegclip  # the package folder's parent is the repository root (editable install)
-    return Path(os.environ.get('ZEGCLIP_DATA') or Path(zegclip.__file__).parent.parent/'data')
 
 # %% ../nbs/00_clip.ipynb #77b393c8
 TINY_CLIP_CFG = dict(
@@ -351,21 +346,19 @@ def info_parser() -> argparse.ArgumentParser:
     "Arguments of `zegclip info`."
     p = argparse.ArgumentParser(prog='zegclip info', description='Versions, device, threads and local CLIP weights.')
     p.add_argument('--json', action='store_true', help='print one JSON object')
-    p.add_argument('--config', metavar='NAME', help='instead: trainable and total parameters of a model preset (e.g. voc-zegclip)')
     return p
 
-def info_cli(argv=None # arguments after `zegclip info` (None: sys.argv)
-            ) -> int:
-    "`zegclip info`: print versions, device, threads and which CLIP weights are available locally."
-    a = info_parser().parse_args(argv)
-    if a.config:  # the model module builds on this one, so it is imported here
-        from .model import param_counts
-        d = param_counts(a.config)
-        print(json.dumps(d) if a.json else f"{a.config}: {d['trainable_params']:,} trainable, {d['total_params']:,} total parameters")
-        return 0
-    d = info_facts()
-    if a.json: print(json.dumps(d, indent=1)); return 0
+def print_info(d: dict, # `info_facts()`
+               as_json: bool = False):
+    "Print `info_facts` as aligned lines, or as one JSON object."
+    if as_json: print(json.dumps(d, indent=1)); return
     for k, v in d.items():
         if k != 'weights': print(f'{k:14s}{v}')
     for k, v in d['weights'].items(): print(f'{"weights":14s}{k}: {v or "not found"}')
+
+def info_cli(argv=None # arguments after `zegclip info` (None: sys.argv)
+            ) -> int:
+    "`zegclip info` without the model: print versions, device, threads and which CLIP weights are available locally."
+    a = info_parser().parse_args(argv)
+    print_info(info_facts(), a.json)
     return 0

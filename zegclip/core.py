@@ -4,13 +4,19 @@
 
 # %% ../nbs/91_core.ipynb #6eed3441
 from __future__ import annotations
-import argparse, dataclasses, inspect, os, pickle, re, warnings
+import argparse, dataclasses, inspect, json, math, os, pickle, re, warnings
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['save_atomic', 'UnsafeCheckpoint', 'BadCheckpoint', 'convert_hint', 'read_checkpoint', 'cli_error', 'field_docs',
-           'config_args', 'config_from_args']
+__all__ = ['data_dir', 'save_atomic', 'strict_json', 'write_json', 'UnsafeCheckpoint', 'BadCheckpoint', 'convert_hint',
+           'read_checkpoint', 'cli_error', 'field_docs', 'config_args', 'config_from_args']
+
+# %% ../nbs/91_core.ipynb #1a3a9463
+def data_dir() -> Path:
+    "The course's `data/` folder (the env var `ZEGCLIP_DATA` overrides it)."
+    import zegclip  # the package folder's parent is the repository root (editable install)
+    return Path(os.environ.get('ZEGCLIP_DATA') or Path(zegclip.__file__).parent.parent/'data')
 
 # %% ../nbs/91_core.ipynb #4552513d
 def save_atomic(obj, # anything `torch.save` writes
@@ -27,6 +33,19 @@ def save_atomic(obj, # anything `torch.save` writes
         kept = 'the previous file is intact' if path.exists() else 'nothing was written'
         raise OSError(e.errno, f"could not write {path} ({e.strerror or e}); {kept}: free space or choose another folder") from None
     return path
+
+# %% ../nbs/91_core.ipynb #b73a9688
+def strict_json(x):
+    "`x` with every NaN float as None, so any JSON parser reads the file (Python's json writes NaN, which is not JSON)."
+    if isinstance(x, float) and math.isnan(x): return None
+    if isinstance(x, dict): return {k: strict_json(v) for k, v in x.items()}
+    return [strict_json(v) for v in x] if isinstance(x, (list, tuple)) else x
+
+def write_json(path: Path, obj, **kw) -> None:
+    "Write `obj` to `path` as JSON atomically (`kw` to `json.dumps`): a kill during the write leaves the previous file intact."
+    tmp = path.with_name(path.name + '.tmp')
+    try: tmp.write_text(json.dumps(obj, **kw)); os.replace(tmp, path)
+    except BaseException: tmp.unlink(missing_ok=True); raise
 
 # %% ../nbs/91_core.ipynb #b93bf532
 class UnsafeCheckpoint(ValueError):

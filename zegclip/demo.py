@@ -7,11 +7,10 @@ from __future__ import annotations
 import argparse, html, io, json, sys, time
 from pathlib import Path
 import numpy as np
-import torch
 from .clip import WeightsUnavailable, class_names_arg
 from .core import cli_error, read_checkpoint
 from .data import voc_palette
-from .model import PRESETS, ZegCLIP, ZegCLIPConfig, load_official_checkpoint, predict, preset, to_rgb_array
+from .model import PRESETS, ZegCLIP, load_official_checkpoint, predict, preset, to_rgb_array
 from .shapes import SHAPE_CLASSES, ShapesDataset
 
 # %% auto #0
@@ -28,7 +27,7 @@ def load_model(config: str | None = None, # a preset name (`PRESETS`); None: the
               ) -> ZegCLIP:
     "A trained ZegCLIP in eval mode: the shipped Shapes-world model, or `checkpoint` (official ones need `config`)."
     from zegclip.ablation import load_zegclip
-    from zegclip.train import build_model, load_checkpoint
+    from zegclip.train import load_run
     if config is not None and config not in PRESETS:
         raise ValueError(f"unknown config {config!r}; choose one of: {', '.join(PRESETS)}")
     if checkpoint is None:
@@ -43,8 +42,7 @@ def load_model(config: str | None = None, # a preset name (`PRESETS`); None: the
     else:
         ck = read_checkpoint(p)  # allow-list unpickler: a file that would run code is refused, never loaded another way
         if isinstance(ck, dict) and {'model', 'config', 'frozen'} <= set(ck):  # written by `zegclip train`
-            model = build_model(ZegCLIPConfig.from_saved(ck['config']['model']), ck['config']['train']['seed'])  # checked against `config` below
-            load_checkpoint(p, model)
+            model = load_run(p)  # its own config; checked against `config` below
         else:
             if config is None:
                 raise ValueError(f"{p} is not a zegclip checkpoint: for an official ZegCLIP .pth name its config, "

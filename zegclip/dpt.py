@@ -5,7 +5,7 @@
 # %% ../nbs/04_dpt.ipynb #8ba010eb
 from __future__ import annotations
 import math
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from .baseline import CLIPBackbone
 
 # %% auto #0
@@ -79,6 +79,7 @@ def show_prompt_effect(fix: CLIPBackbone, # the frozen encoder
                        figsize=(8, 2), # size of one row
                       ):
     "Plot per-patch 1 - cosine similarity between the frozen and each prompted encoder's patch tokens."
+    import matplotlib.pyplot as plt
     with torch.no_grad():
         H0, _, hw = fix.eval().encode(images)
         dist = torch.stack([1 - (H0 * d.eval().encode(images)[0]).sum(-1) for d in dpts.values()], 1)  # (B, K, N)

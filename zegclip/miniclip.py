@@ -11,17 +11,16 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import open_clip
 from open_clip.model import CLIP, CLIPVisionCfg, CLIPTextCfg
-from .shapes import ShapesConfig, ShapesDataset, shapes_sample, make_caption, SPLITS, SHAPE_CLASSES, SHAPE_SEEN, SHAPE_UNSEEN
-from .clip import data_dir  # the course's data/ folder (ZEGCLIP_DATA overrides it)
-from .core import cli_error, config_args, config_from_args
+from .shapes import ShapesConfig, ShapesDataset, shapes_sample, make_caption, SPLITS, SHAPE_CLASSES, SHAPE_SEEN
+from .core import cli_error, config_args, config_from_args, data_dir, save_atomic  # data_dir: the course's data/ folder
 
 # %% auto #0
 __all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_POOL', 'MINICLIP_FILE', 'MINICLIP_NAMES',
            'ConvStem', 'build_miniclip', 'miniclip_cfg', 'miniclip_tokenizer', 'to_tensor', 'caption_batch',
            'multi_positive_clip_loss', 'object_boxes', 'region_batch', 'region_caption_loss', 'class_text_embeddings',
-           'zero_shot_eval', 'PretrainConfig', 'save_atomic', 'pretrain_miniclip', 'export_miniclip', 'miniclip_path',
-           'load_miniclip', 'pretrain_cli', 'show_pretraining', 'shapes_eval', 'shapes_eval_cli', 'patch_tokens',
-           'tokens_to_map', 'shapes_seg_batch', 'dense_labels', 'dense_zero_shot', 'supervised_check']
+           'zero_shot_eval', 'PretrainConfig', 'pretrain_miniclip', 'export_miniclip', 'miniclip_path', 'load_miniclip',
+           'pretrain_cli', 'show_pretraining', 'shapes_eval', 'shapes_eval_cli', 'patch_tokens', 'tokens_to_map',
+           'shapes_seg_batch', 'dense_labels', 'dense_zero_shot', 'supervised_check']
 
 # %% ../nbs/02_miniclip.ipynb #735d3593
 MINICLIP_CFG = dict(
@@ -173,7 +172,7 @@ class PretrainConfig:
         for k in ('steps', 'batch_size', 'eval_every', 'eval_n', 'ckpt_every', 'cycles'):
             if getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)}: give 1 or more (--{k.replace('_', '-')} N)")
         if self.warmup < 0 or self.threads < 0 or self.seed < 0: raise ValueError("warmup, threads and seed must be 0 or more")
-        for k in ('lr', 'weight_decay', 'cycle_decay'):
+        for k in ('lr', 'weight_decay', 'cycle_decay', 'region_weight'):
             v = getattr(self, k)
             if not math.isfinite(v) or v < 0 or (k == 'lr' and v == 0): raise ValueError(f"{k}={v}: give a finite positive number (--{k.replace('_', '-')} X)")
 
@@ -185,11 +184,6 @@ def _lr_at(step, c: PretrainConfig):
     peak = c.lr * c.cycle_decay ** k
     if s < c.warmup: return peak * (s + 1) / c.warmup
     return peak * 0.5 * (1 + math.cos(math.pi * (s - c.warmup) / max(1, c.steps - c.warmup)))
-
-def save_atomic(obj, path):
-    "`torch.save` to a temporary file, then rename: a kill during the write leaves the previous file intact."
-    path = Path(path); tmp = path.with_name(path.name + '.tmp')
-    torch.save(obj, tmp); os.replace(tmp, path)
 
 def _check_recipe(state, cfg: PretrainConfig, world: ShapesConfig, ckpt):
     "Resuming is allowed with the same recipe, or the same one with more cycles (the earlier cycles are identical)."
@@ -306,7 +300,7 @@ def load_miniclip(pretrained='shapes', # 'shapes' (the shipped weights), a .safe
 # %% ../nbs/02_miniclip.ipynb #71192150
 def pretrain_cli(argv=None):
     "`zegclip pretrain-miniclip`: (re)train MiniCLIP from the seed, resumably, and export it to `data/`."
-    import argparse, shutil, sys
+    import argparse, shutil
     p = argparse.ArgumentParser(prog='zegclip pretrain-miniclip', description=pretrain_cli.__doc__)
     p.add_argument('--out', default='runs/miniclip', help='run folder (resumed when it holds a checkpoint)')
     p.add_argument('--export', default=None, help='where to write the weights (default: data/miniclip_shapes.safetensors)')
@@ -373,9 +367,9 @@ def tokens_to_map(t: torch.Tensor, size) -> torch.Tensor:
 
 def shapes_seg_batch(ds, idx):
     "Images (B, 3, H, W) normalised for MiniCLIP and labels (B, H, W) in 0..19 / 255 (background ignored) of `ds[idx]`."
-    from zegclip.data import reduce_zero_label
     items = [ds.load(i) for i in idx]
-    y = torch.from_numpy(np.stack([reduce_zero_label(l) for _, l in items]).astype(np.int64))  # (B, H, W)
+    y = torch.from_numpy(np.stack([l for _, l in items]).astype(np.int64))  # (B, H, W), raw: 0 background, k+1 class k, 255
+    y = torch.where((y == 0) | (y == 255), 255, y - 1)  # notebook 08's reduce_zero_label, written out (this module sits below it)
     return to_tensor([im for im, _ in items]), y
 
 def dense_labels(model, # a MiniCLIP (any open_clip CLIP with `output_tokens`)

@@ -4,8 +4,8 @@
 
 # %% ../nbs/07_model.ipynb #e0356633
 from __future__ import annotations
-import itertools, re, warnings
-from dataclasses import dataclass, field, replace, asdict
+import itertools, json, re, warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -13,14 +13,15 @@ from .baseline import CLIPBackbone, Decoder, exclusive_loss, shapes_clip
 from .dpt import DPTBackbone
 from .rd import TextQueries, RD_FORMATS
 from .nel import nel_loss, fast_nel_loss
-from .clip import load_clip, text_embeddings, class_split, check_class_names, TEMPLATES, data_dir
+from .clip import load_clip, text_embeddings, class_split, check_class_names, TEMPLATES, data_dir, info_facts, info_parser, print_info
 from .data import IMAGENET_MEAN, IMAGENET_STD, test_input
 from .core import read_checkpoint
 
 # %% auto #0
-__all__ = ['PRESETS', 'ZegCLIPConfig', 'preset', 'table5_rows', 'build_clip', 'ZegCLIP', 'param_counts', 'window_starts',
-           'scores_from_logits', 'infer_whole', 'infer_slide', 'to_rgb_array', 'predict', 'show_segmentation', 'tiny',
-           'convert_official_state_dict', 'CheckpointMismatch', 'check_official_state_dict', 'load_official_checkpoint']
+__all__ = ['PRESETS', 'ZegCLIPConfig', 'preset', 'table5_rows', 'build_clip', 'ZegCLIP', 'param_counts', 'info_cli',
+           'window_starts', 'scores_from_logits', 'infer_whole', 'infer_slide', 'to_rgb_array', 'predict',
+           'show_segmentation', 'tiny', 'convert_official_state_dict', 'CheckpointMismatch',
+           'check_official_state_dict', 'load_official_checkpoint']
 
 # %% ../nbs/07_model.ipynb #00ab430b
 @dataclass(frozen=True)
@@ -190,6 +191,19 @@ def param_counts(name: str | ZegCLIPConfig, # preset name or config
         m = ZegCLIP(c, clip_model, class_emb=torch.zeros(n, clip_model.visual.proj.shape[1]))
     return dict(trainable_params=sum(p.numel() for p in m.parameters() if p.requires_grad),
                 total_params=sum(p.numel() for p in m.parameters()))
+
+# %% ../nbs/07_model.ipynb #7fb48f18
+def info_cli(argv=None # arguments after `zegclip info` (None: sys.argv)
+            ) -> int:
+    "`zegclip info`: versions, device, threads and local CLIP weights; with `--config NAME`, a preset's parameter counts."
+    p = info_parser()  # notebook 00's arguments, extended here, where the model exists
+    p.add_argument('--config', metavar='NAME', help='instead: trainable and total parameters of a model preset (e.g. voc-zegclip)')
+    a = p.parse_args(argv)
+    if not a.config: print_info(info_facts(), a.json); return 0
+    if a.config not in PRESETS: p.error(f"unknown config {a.config!r}; choose one of: {', '.join(PRESETS)}")
+    d = param_counts(a.config)
+    print(json.dumps(d) if a.json else f"{a.config}: {d['trainable_params']:,} trainable, {d['total_params']:,} total parameters")
+    return 0
 
 # %% ../nbs/07_model.ipynb #cc52cdfd
 def window_starts(n: int, # image side

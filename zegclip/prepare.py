@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, errno, gzip, hashlib, http.client, http.server, io, json, os, shutil, sys, tarfile, tempfile, threading, time, zipfile, zlib
 import urllib.error, urllib.request
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from PIL import Image
@@ -506,7 +506,7 @@ OFFICIAL_SCHEDULE = dict(iters=20000, batch_size=16, warmup=1500, lr=2e-4, encod
 def official_study(root, # the prepared VOC folder
                    out='runs/table5-voc', # per-row results; resumed when present
                    base='voc-zegclip', # preset (or config) every row is derived from
-                   **kw) -> 'StudyConfig':
+                   **kw) -> 'StudyConfig':  # noqa: F821 (StudyConfig is imported inside)
     "Table 5 with the official VOC schedule (20k iterations, batch 16, AdamW 2e-4, warm-up 1,500, all val images); `kw` overrides."
     from zegclip.ablation import StudyConfig
     return StudyConfig(**{'table': 'table5', 'base': base, 'seeds': (0,), 'out': str(out), 'root': str(root), **OFFICIAL_SCHEDULE, **kw})

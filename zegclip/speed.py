@@ -16,7 +16,7 @@ from .clip import class_split, text_embeddings
 from .dpt import parse_layers
 from .rd import rd_width
 from dataclasses import dataclass, replace
-from .model import PRESETS, ZegCLIPConfig, ZegCLIP, preset, build_clip, predict, infer_slide, window_starts, tiny
+from .model import PRESETS, ZegCLIPConfig, ZegCLIP, preset, build_clip, predict, infer_slide, window_starts
 from .train import build_model, micro_step
 from .core import cli_error, config_args, config_from_args
 
@@ -31,7 +31,7 @@ __all__ = ['OFFICIAL_GMAC', 'PAPER_FPS', 'CLASS_COUNTS', 'CROP_SIDES', 'TRAIN_CA
 def clip_dims(config: ZegCLIPConfig) -> dict:
     "Widths of the config's open_clip CLIP: image width/depth/patch/MLP, text width/depth/context, embedding D."
     import open_clip
-    import zegclip.clip  # registers TinyCLIP
+    import zegclip.clip  # noqa: F401 (importing it registers TinyCLIP)
     cfg = open_clip.get_model_config(config.backbone)
     if cfg is None: raise ValueError(f"{config.backbone!r} is not an open_clip config: no analytic count")
     v, t = cfg['vision_cfg'], cfg['text_cfg']

@@ -5,7 +5,7 @@
 # %% ../nbs/10_train.ipynb #ffa8b901
 from __future__ import annotations
 import argparse, csv, json, math, os, sys, time
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -22,8 +22,8 @@ from .core import cli_error, config_args, config_from_args, read_checkpoint, sav
 __all__ = ['LOG_COLUMNS', 'lr_at', 'TrainConfig', 'self_training_iter', 'lr_for', 'batch_indices', 'micro_batches', 'Augmented',
            'train_loader', 'make_pipeline', 'make_datasets', 'query_and_target', 'pseudo_label', 'loss_terms',
            'sync_grads', 'evaluate', 'build_model', 'trainable_state', 'frozen_fingerprint', 'config_diff',
-           'save_checkpoint', 'load_checkpoint', 'setup_distributed', 'read_log', 'micro_step', 'train', 'plot_log',
-           'train_cli', 'EvalConfig', 'evaluate_cli']
+           'save_checkpoint', 'load_checkpoint', 'load_run', 'setup_distributed', 'read_log', 'micro_step', 'train',
+           'plot_log', 'train_cli', 'EvalConfig', 'evaluate_cli']
 
 # %% ../nbs/10_train.ipynb #5b43e228
 def lr_at(it: int, # iteration, from 0
@@ -288,6 +288,16 @@ def load_checkpoint(path, model: ZegCLIP, config: ZegCLIPConfig | None = None, t
     missing = [k for k in missing if k in trainable_state(model)]
     if missing or unexpected: raise ValueError(f"{path} does not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
     return ck
+
+def load_run(path, # a `last.pt` written by `zegclip train`
+             device='cpu') -> ZegCLIP:
+    "The model of a training checkpoint, built from the config it holds, in eval mode."
+    ck = read_checkpoint(path)
+    if not isinstance(ck, dict) or 'config' not in ck:
+        raise ValueError(f"{path} was not written by zegclip train (it holds no config): give a run's last.pt")
+    model = build_model(ZegCLIPConfig.from_saved(ck['config']['model']), ck['config']['train']['seed'])
+    load_checkpoint(path, model)
+    return model.to(device).eval()
 
 # %% ../nbs/10_train.ipynb #9f81b9bb
 def setup_distributed() -> tuple:
