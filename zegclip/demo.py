@@ -74,9 +74,10 @@ def read_image(src, # image path, `shapes:SPLIT:INDEX` (a Shapes-world image) or
         try: src = to_rgb_array(p)
         except Image.DecompressionBombError as e:  # PIL's guard against images that would fill the memory
             raise ValueError(f"{p} is too large to read safely ({str(e).split(',')[0]}): shrink it first") from None
-        except (OSError, ValueError, SyntaxError) as e:
-            why = str(e).replace(str(p), 'it')
-            raise ValueError(f"cannot read {p} as an image ({why}): it may be truncated; give a PNG, JPEG or other image file") from None
+        except ValueError as e: raise ValueError(f"{p}: {e}") from None  # e.g. pixel values that are not finite
+        except (OSError, SyntaxError) as e:  # PIL: not an image, an unknown format, a truncated file
+            why = str(e).replace(f"'{p}'", '').replace(str(p), '').strip(' :')
+            raise ValueError(f"cannot read {p} as an image ({why}); give a PNG, JPEG or other image file") from None
     return to_rgb_array(src).clip(0, 255).astype(np.uint8), None
 
 def parse_classes(text: str, # comma-separated class names, or a dataset key such as 'shapes'
@@ -279,7 +280,7 @@ def predict_cli(argv=None # arguments after `zegclip predict` (None: sys.argv)
             fmt = 'jpeg' if Path(a.out).suffix.lower() in ('.jpg', '.jpeg') else 'png'
             data = figure_bytes(segmentation_figure(img, out, seen, truth, none_below=a.none_below), fmt)
             try: Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_bytes(data)
-            except OSError as e: raise OSError(e.errno, f"cannot write --out {a.out} ({e.strerror}): give a path in a folder you can write to") from None
+            except OSError as e: raise OSError(f"cannot write --out {a.out} ({e.strerror}): give a path in a folder you can write to") from None
     except (ValueError, OSError, WeightsUnavailable) as e:
         hint = ' Here: zegclip predict ... --clip FILE.' if isinstance(e, WeightsUnavailable) else ''
         return cli_error('predict', f'{e}{hint}')

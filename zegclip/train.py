@@ -454,7 +454,7 @@ def train_cli(argv: list = None) -> int:
     try:
         tcfg = config_from_args(TrainConfig, a)
         try: out.mkdir(parents=True, exist_ok=True)  # before any work: a run must be able to write its checkpoint
-        except OSError as e: raise OSError(e.errno, f"cannot create the run folder {out} ({e.strerror}): give --out a folder you can write to") from None
+        except OSError as e: raise OSError(f"cannot create the run folder {out} ({e.strerror}): give --out a folder you can write to") from None
         res = train(config, tcfg, out, a.root, progress=not a.no_progress)
     except (ValueError, LayoutError, OSError) as e: return cli_error('train', e)
     if int(os.environ.get('RANK', 0)) == 0:  # rank 0 prints (the process group is gone by now)
