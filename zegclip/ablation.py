@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, replace, field
 from pathlib import Path
 import numpy as np
 import torch
-from .model import ZegCLIPConfig, preset, table5_rows
+from .model import ZegCLIPConfig, preset, table5_rows, vision_depth
 from .rd import RD_FORMATS
 from .train import TrainConfig, train, read_log
 from .core import cli_error, config_args, config_from_args, strict_json, write_json
@@ -61,7 +61,7 @@ def study_rows(table: str, # 'table5', 'table4', 'table6', 'table8', 'fig6' or '
               ) -> dict:
     "Row name -> config of one of the paper's ablations (or 'fully': the base trained on all classes, the ceiling)."
     base = preset(base) if isinstance(base, str) else base
-    depth = 6 if base.backbone == 'MiniCLIP' else 12
+    depth = vision_depth(base)  # Table 8's layer ranges are of a 12-block ViT-B/16
     if table == 'table5': rows = table5_rows(base); return {k: rows[k] for k in PAPER['table5']}  # the paper's row order
     if table == 'table4': return {f: replace(base, rd=f) for f in RD_FORMATS}
     if table == 'table6': return {k: replace(base, loss=f'nel-{k}') for k in ('plain', 'plus')}

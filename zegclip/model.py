@@ -18,8 +18,8 @@ from .data import IMAGENET_MEAN, IMAGENET_STD, test_input
 from .core import read_checkpoint
 
 # %% auto #0
-__all__ = ['PRESETS', 'ZegCLIPConfig', 'preset', 'table5_rows', 'build_clip', 'ZegCLIP', 'param_counts', 'info_cli',
-           'window_starts', 'scores_from_logits', 'infer_whole', 'infer_slide', 'to_rgb_array', 'predict',
+__all__ = ['PRESETS', 'ZegCLIPConfig', 'preset', 'table5_rows', 'build_clip', 'vision_depth', 'ZegCLIP', 'param_counts',
+           'info_cli', 'window_starts', 'scores_from_logits', 'infer_whole', 'infer_slide', 'to_rgb_array', 'predict',
            'show_segmentation', 'tiny', 'convert_official_state_dict', 'CheckpointMismatch',
            'check_official_state_dict', 'load_official_checkpoint']
 
@@ -110,6 +110,14 @@ def build_clip(config: ZegCLIPConfig):
         return model, tok
     model, tok, _ = load_clip(config.backbone, config.pretrained, quick_gelu=True)  # a tag, a weights file or None
     return model, tok
+
+def vision_depth(config: ZegCLIPConfig) -> int:
+    "Residual blocks of the config's CLIP image encoder, read from the model's own config (no weights are loaded)."
+    import open_clip
+    if config.backbone == 'MiniCLIP':  # not an open_clip name: MiniCLIP's config lives with it
+        from zegclip.miniclip import MINICLIP_CFG
+        return MINICLIP_CFG['vision_cfg']['layers']
+    return open_clip.get_model_config(config.backbone)['vision_cfg']['layers']
 
 # %% ../nbs/07_model.ipynb #b7e98614
 class ZegCLIP(nn.Module):
