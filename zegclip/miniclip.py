@@ -247,7 +247,7 @@ def pretrain_miniclip(out='runs/miniclip', # folder for checkpoint and log; an e
         losses.append(loss.item()); bar.set_postfix(loss=f'{np.mean(losses[-50:]):.3f}')
         done = step + 1
         if done % cfg.eval_every == 0 or done == cfg.total_steps:
-            r = zero_shot_eval(model, tok, n=cfg.eval_n, split='val')
+            r = zero_shot_eval(model, tok, n=cfg.eval_n, split='val', world=world)  # on the world it pretrains on
             with open(log, 'a') as f:
                 f.write(f"{done},{np.mean(losses[-cfg.eval_every:]):.4f},{r['seen_acc']:.4f},{r['unseen_acc']:.4f},{r['r1']:.4f},{time.time()-t0:.0f}\n")
         if done % cfg.ckpt_every == 0 or done == cfg.total_steps:
