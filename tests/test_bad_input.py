@@ -48,6 +48,7 @@ def d(tmp_path_factory):
     (d/'ckdir.pt').mkdir()
     # data folders: a good data/ copy without MiniCLIP, and one with another MiniCLIP under the shipped name
     from zegclip.clip import data_dir
+    (d/'trunc.safetensors').write_bytes((data_dir() / 'zegclip_shapes.safetensors').read_bytes()[:1000])  # a cut download
     (d/'nominiclip').mkdir(); shutil.copy(data_dir()/'zegclip_shapes.safetensors', d/'nominiclip')
     (d/'otherminiclip').mkdir(); shutil.copy(data_dir()/'zegclip_shapes.safetensors', d/'otherminiclip')
     shutil.copy(data_dir()/'miniclip_shapes_tok.safetensors', d/'otherminiclip'/'miniclip_shapes.safetensors')
@@ -116,6 +117,7 @@ CASES = [
     ('checkpoints', 'missing', [*P, '--checkpoint', '{d}/nowhere.pt'], ['nowhere.pt', 'no checkpoint']),
     ('checkpoints', 'a folder', [*P, '--checkpoint', '{d}/ckdir.pt'], ['ckdir.pt', 'no checkpoint']),
     ('checkpoints', 'truncated', [*P, '--checkpoint', '{d}/trunc.pt'], ['trunc.pt', 'truncated']),
+    ('checkpoints', 'truncated .safetensors', [*P, '--checkpoint', '{d}/trunc.safetensors'], ['trunc.safetensors', 'truncated']),
     ('checkpoints', 'random bytes', [*P, '--checkpoint', '{d}/random.pt'], ['random.pt', 'not a PyTorch checkpoint']),
     ('checkpoints', 'empty', [*P, '--checkpoint', '{d}/empty.pt'], ['empty.pt', 'empty']),
     ('checkpoints', 'safetensors without config', [*P, '--checkpoint', '{d}/plain.safetensors'], ['plain.safetensors', 'config']),

@@ -12,7 +12,7 @@ import torch
 from .model import ZegCLIPConfig, preset, table5_rows, vision_depth
 from .rd import RD_FORMATS
 from .train import TrainConfig, train, read_log
-from .core import cli_error, config_args, config_from_args, strict_json, write_json
+from .core import BadCheckpoint, cli_error, config_args, config_from_args, strict_json, write_json
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FILE', 'DIAGNOSIS', 'SWEEPS', 'study_rows',
@@ -429,7 +429,10 @@ def load_zegclip(path='shapes', device='cpu'):
     from zegclip.train import build_model, frozen_fingerprint
     path = data_dir() / ZEGCLIP_FILE if path == 'shapes' else Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path} not found: restore it (git checkout data/) or train one (`zegclip ablate`) and `export_zegclip` it")
-    with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
+    try:
+        with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
+    except Exception as e:  # safetensors' own error: a truncated or foreign file
+        raise BadCheckpoint(f"{path} is not a readable .safetensors file ({e}); it may be truncated: download or export it again") from None
     if 'config' not in meta: raise ValueError(f"{path} holds weights without a zegclip config (not written by export_zegclip): "
                                               "give an exported .safetensors or a `zegclip train` last.pt")
     model = build_model(ZegCLIPConfig.from_saved(json.loads(meta['config'])), int(meta.get('seed', 0)))
