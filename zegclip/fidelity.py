@@ -12,7 +12,8 @@ from dataclasses import asdict
 from .shapes import ShapesConfig, SHAPE_SEEN, SHAPE_UNSEEN
 from .core import config_args, config_from_args
 from .miniclip import load_miniclip, miniclip_path, shapes_eval, dense_zero_shot, supervised_check
-from .ablation import shipped_study, multi_object_recall, recognition_gap, write_json, StudyConfig, study_rows, study_base, row_train_config
+from .ablation import shipped_study, write_json, StudyConfig, study_rows, study_base, row_train_config
+from .lab import multi_object_recall, recognition_gap
 from .clip import data_dir
 
 # %% auto #0
