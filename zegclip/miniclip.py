@@ -16,11 +16,11 @@ from .core import cli_error, config_args, config_from_args, data_dir, save_atomi
 
 # %% auto #0
 __all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_POOL', 'MINICLIP_FILE', 'MINICLIP_NAMES',
-           'ConvStem', 'build_miniclip', 'miniclip_cfg', 'miniclip_tokenizer', 'to_tensor', 'caption_batch',
-           'multi_positive_clip_loss', 'object_boxes', 'region_batch', 'region_caption_loss', 'class_text_embeddings',
-           'zero_shot_eval', 'PretrainConfig', 'pretrain_miniclip', 'export_miniclip', 'miniclip_path', 'load_miniclip',
-           'pretrain_cli', 'show_pretraining', 'shapes_eval', 'shapes_eval_cli', 'patch_tokens', 'tokens_to_map',
-           'shapes_seg_batch', 'dense_labels', 'dense_zero_shot', 'supervised_check']
+           'MINICLIP_RECIPE', 'ConvStem', 'build_miniclip', 'miniclip_cfg', 'miniclip_tokenizer', 'to_tensor',
+           'caption_batch', 'multi_positive_clip_loss', 'object_boxes', 'region_batch', 'region_caption_loss',
+           'class_text_embeddings', 'zero_shot_eval', 'PretrainConfig', 'pretrain_miniclip', 'export_miniclip',
+           'miniclip_path', 'load_miniclip', 'pretrain_cli', 'show_pretraining', 'shapes_eval', 'shapes_eval_cli',
+           'patch_tokens', 'tokens_to_map', 'shapes_seg_batch', 'dense_labels', 'dense_zero_shot', 'supervised_check']
 
 # %% ../nbs/02_miniclip.ipynb #735d3593
 MINICLIP_CFG = dict(
@@ -312,9 +312,16 @@ def pretrain_cli(argv=None):
         pretrain_miniclip(a.out, cfg, config_from_args(ShapesConfig, a))
         f = export_miniclip(Path(a.out) / 'last.pt', a.export)
     except (ValueError, OSError) as e: return cli_error('pretrain-miniclip', e)
-    if a.export is None: shutil.copy(Path(a.out) / 'log.csv', data_dir() / 'miniclip_shapes_log.csv')
+    shutil.copy(Path(a.out) / 'log.csv', Path(f).with_name(Path(f).stem + '_log.csv'))  # the log travels with the weights
     print(f"wrote {f}")
     return 0
+
+MINICLIP_RECIPE = {  # the two commands behind the shipped weights, as `pretrain_cli` arguments
+    'shapes-base': ['--min-scale', '0.3', '--max-scale', '0.5', '--max-objects', '4', '--out', 'runs/miniclip-base',
+                    '--export', str(data_dir() / MINICLIP_NAMES['shapes-base'])],
+    'shapes': ['--init', 'shapes-base', '--seed', '1', '--steps', '2000', '--cycles', '1', '--lr', '3e-4', '--warmup', '100',
+               '--eval-every', '500'],
+}
 
 # %% ../nbs/02_miniclip.ipynb #f59bf66c
 def show_pretraining(log=None):

@@ -66,9 +66,9 @@ class ShapesConfig:
     "Configuration of the Shapes world."
     size: int = 64  # image side in pixels
     min_objects: int = 1
-    max_objects: int = 4
-    min_scale: float = 0.3  # object diameter as a fraction of the image side
-    max_scale: float = 0.5
+    max_objects: int = 2  # like VOC, where most images hold one or two classes
+    min_scale: float = 0.45  # object diameter as a fraction of the image side
+    max_scale: float = 0.8  # large objects, as VOC's: few pixels sit on an outline
     single_object_frac: float = 0.5  # share of images with exactly one object (helps CLIP pretraining)
     border: int = 1  # width of the 255 'ignore' border around objects, as in VOC label maps
     noise: float = 0.06  # std of the pixel noise
