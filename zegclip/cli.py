@@ -25,7 +25,7 @@ COMMANDS = {
     'data-prepare': ('zegclip.prepare:data_prepare_cli', "download and convert VOC, COCO-Stuff or Context into mmseg's layout (no mmseg), then check it"),
     'train': ('zegclip.train:train_cli', 'train a preset with the official recipe; resumable, torchrun-ready'),
     'evaluate': ('zegclip.train:evaluate_cli', 'pAcc, mIoU(S), mIoU(U) and hIoU of a trained checkpoint'),
-    'ablate': ('zegclip.ablation:ablate_cli', "the course's main job: the paper's Table 5 on the Shapes world (--quick: a 5-minute smoke run)"),
+    'ablate': ('zegclip.ablation:ablate_cli', "the course's main job: the paper's Table 5 on the Shapes world (--quick: the rows of claims a, b, d in ten minutes)"),
     'gpu-study': ('zegclip.prepare:gpu_study_cli', 'Table 5 on VOC with the official schedule (20k iterations, batch 16), resumable, with an ETA'),
     'bench': ('zegclip.speed:bench_cli', 'speed against this machine\'s matmul peak, GMAC per crop, one stage vs two (--json, --train)'),
     'predict': ('zegclip.demo:predict_cli', 'segment an image with any class names; writes an overlay PNG and prints class shares'),
