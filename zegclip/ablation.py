@@ -414,9 +414,12 @@ def claim_checks(rows: list, # aggregated Table 5 rows (`aggregate`, `shipped_re
             pb = max(v[idx[k]] for n, v in paper.items() if n != a)
         else: pb = paper[b][idx[k]]
         margin, std = by[a][k] - by[b][k], max(by[a].get(k + ' std', 0.), by[b].get(k + ' std', 0.))
-        holds = margin > -std if at_least else margin > std  # beyond the seeds' noise
-        out.append(dict(claim=claim, a=a, b=b, metric=k, paper=paper[a][idx[k]] - pb, margin=margin, std=std, holds=holds))
+        seeds = min(by[a].get('seeds', math.inf), by[b].get('seeds', math.inf))  # rows without a count: their std decides
+        holds = None if seeds < 2 else margin > -std if at_least else margin > std  # beyond the seeds' noise; one seed has none
+        out.append(dict(claim=claim, a=a, b=b, metric=k, paper=paper[a][idx[k]] - pb, margin=margin, std=std, seeds=seeds, holds=holds))
     return out
+
+def _verdict(holds) -> str: return 'one seed: no verdict' if holds is None else 'yes' if holds else '**no**'
 
 def claims_table(rows: list, # aggregated Table 5 rows at the official calibration
                  held_out: list | None = None, # the same rows at the held-out calibration (`held_out_rows`), if swept
@@ -427,7 +430,7 @@ def claims_table(rows: list, # aggregated Table 5 rows at the official calibrati
     lines = [head, '|' + '---|' * (4 + 2 * len(cols))]
     for i, c in enumerate(cols[0][1]):
         vs = lambda x: '' if x['b'] == c['b'] else f" (vs {x['b']})"  # claim (a)'s best other row may differ
-        cells = [f"{cs[i]['margin']:+.1f} ± {cs[i]['std']:.1f}{vs(cs[i])} | {'yes' if cs[i]['holds'] else '**no**'}" for _, cs in cols]
+        cells = [f"{cs[i]['margin']:+.1f} ± {cs[i]['std']:.1f}{vs(cs[i])} | {_verdict(cs[i]['holds'])}" for _, cs in cols]
         lines.append(f"| {c['claim']} | {c['a']} vs {c['b']} | {c['metric']} | {c['paper']:+.1f} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -555,7 +558,7 @@ def twin_verdict(a: str, b: str, # two rows of Table 5 that a claim of `claim_pa
     if rows is None: return 'no shipped study: run `zegclip ablate`, then `ship_study`'
     find = lambda rs: next((c for c in claim_checks(rs) if {c['a'], c['b']} == {a, b}), None)
     if (c := find(rows)) is None: raise ValueError(f"no claim of `claim_pairs` compares {a} with {b}")
-    say = lambda c: f"{c['margin']:+.1f} ± {c['std']:.1f} {c['metric']}: {'holds' if c['holds'] else 'does not hold'}"
+    say = lambda c: f"{c['margin']:+.1f} ± {c['std']:.1f} {c['metric']}: {'one seed, no verdict yet' if c['holds'] is None else 'holds' if c['holds'] else 'does not hold'}"
     line = f"{c['claim']}. {c['a']} against {c['b']} on the Shapes world: {say(c)} (paper, VOC: {c['paper']:+.1f})"
     h = find(held_out_rows(rows)) if any('held-out calibration' in r for r in rows) else None
     return line + (f"; at the held-out calibration {say(h)}" if h and h['margin'] != c['margin'] else '')
