@@ -298,12 +298,17 @@ def compare_studies(saved: list, # rows of a shipped study (`shipped_results`)
             out.append(dict(row=r['row'], metric=k, saved=r[k], rerun=q[k], diff=d, std=r[k + ' std'], within=abs(d) <= r[k + ' std'] + 1e-9))
     return out
 
+def _seeds_run(rows: list) -> str:
+    "How many seeds the rows of a shipped study have: '3 seeds per row', or '1 to 2 seeds per row' while it is running."
+    a, b = min(r['seeds'] for r in rows), max(r['seeds'] for r in rows)
+    return f"{a} seed{'s' if a > 1 else ''} per row" if a == b else f"{a} to {b} seeds per row"
+
 def design_table(names: list | None = None, # rows to print (None: every row of the file)
                  table: str = 'table5') -> str:
     "The shipped trained numbers of some rows, beside the paper's: what a design notebook shows of its effect."
     if (d := shipped_study(table)) is None: return f'no shipped results for {table}: run `zegclip ablate --table {table}`, then `ship_study`'
     rows, st, mc = d['rows'], d['study'], d.get('miniclip')
-    head = (f"{table} on the Shapes world: {st['iters']:,} iterations (warm-up {st['warmup']}), seeds {', '.join(map(str, st['seeds']))}"
+    head = (f"{table} on the Shapes world: {st['iters']:,} iterations (warm-up {st['warmup']}), {_seeds_run(rows)}"
             + (f"; every row with {', '.join(f'{k}={v}' for k, v in st['overrides'].items())}" if st.get('overrides') else '')
             + (f"; MiniCLIP {mc['file']} (pool {mc['pool_type']})" if mc else '; MiniCLIP not recorded in the file'))
     return head + '\n\n' + format_table([r for r in rows if names is None or r['row'] in names], table)
