@@ -358,8 +358,7 @@ def ablate_cli(argv=None):
     if a.json: print(json.dumps(rows))
     else:
         print(format_table(report, s.table))
-        if s.table == 'table5' and (ck := claims_table(report)).count('\n') > 1:  # the claims these rows can answer
-            print('\n' + ck + ('\n(one seed: a margin, not a verdict beyond seed noise)' if max(r['seeds'] for r in report) < 2 else ''))
+        if s.table == 'table5' and (ck := claims_table(report)).count('\n') > 1: print('\n' + ck)  # the claims these rows can answer
         print(f"\n{len(rows)} rows in {time.time() - t0:.0f} s; wrote {', '.join(files.values())}")
     return 0
 
@@ -424,7 +423,10 @@ def claim_checks(rows: list, # aggregated Table 5 rows (`aggregate`, `shipped_re
         out.append(dict(claim=claim, a=a, b=b, metric=k, paper=paper[a][idx[k]] - pb, margin=margin, std=std, seeds=seeds, holds=holds))
     return out
 
-def _verdict(holds) -> str: return 'one seed: no verdict' if holds is None else 'yes' if holds else '**no**'
+def _verdict(holds, # `claim_checks`' verdict: True, False, or None (one seed)
+             words=('yes', '**no**', 'one seed: no verdict')) -> str:
+    "A claim's verdict in words: held, failed, or not decidable from one seed."
+    return words[2] if holds is None else words[0] if holds else words[1]
 
 def claims_table(rows: list, # aggregated Table 5 rows at the official calibration
                  held_out: list | None = None, # the same rows at the held-out calibration (`held_out_rows`), if swept
@@ -528,7 +530,8 @@ def twin_grid(pairs=TWIN_PAIRS, # (row, row) pairs of Table 5; each row is drawn
     from zegclip.model import predict
     from zegclip.shapes import SHAPE_CLASSES, SHAPE_UNSEEN, ShapesDataset
     rows = twin_rows(pairs)
-    models, ds, idx = {r: load_zegclip(twin_file(r, folder)) for r in rows}, ShapesDataset('test', 200, 4321), unseen_images(n, seed)
+    idx = unseen_images(n, seed)
+    models, ds = {r: load_zegclip(twin_file(r, folder)) for r in rows}, ShapesDataset('test', max(idx) + 1, 4321)  # unseen_images' images
     pal = voc_palette(len(SHAPE_CLASSES) + 1)[1:] / 255.  # class k's colour, as the demo draws it
     short = lambda r: 'ZegCLIP' if r == ZEGCLIP_ROW else r.replace('Baseline-', '')
     fig, axs = plt.subplots(len(idx), 2 + len(rows), figsize=(1.1 * (2 + len(rows)), 1.15 * len(idx) + .6), squeeze=False)
@@ -563,7 +566,7 @@ def twin_verdict(a: str, b: str, # two rows of Table 5 that a claim of `claim_pa
     if rows is None: return 'no shipped study: run `zegclip ablate`, then `ship_study`'
     find = lambda rs: next((c for c in claim_checks(rs) if {c['a'], c['b']} == {a, b}), None)
     if (c := find(rows)) is None: raise ValueError(f"no claim of `claim_pairs` compares {a} with {b}")
-    say = lambda c: f"{c['margin']:+.1f} ± {c['std']:.1f} {c['metric']}: {'one seed, no verdict yet' if c['holds'] is None else 'holds' if c['holds'] else 'does not hold'}"
+    say = lambda c: f"{c['margin']:+.1f} ± {c['std']:.1f} {c['metric']}: {_verdict(c['holds'], ('holds', 'does not hold', 'one seed, no verdict yet'))}"
     line = f"{c['claim']}. {c['a']} against {c['b']} on the Shapes world: {say(c)} (paper, VOC: {c['paper']:+.1f})"
     h = find(held_out_rows(rows)) if any('held-out calibration' in r for r in rows) else None
     return line + (f"; at the held-out calibration {say(h)}" if h and h['margin'] != c['margin'] else '')

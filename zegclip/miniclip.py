@@ -261,12 +261,12 @@ MINICLIP_NAMES = {'shapes': MINICLIP_FILE,  # the shipped weights
                   'shapes-base': 'miniclip_shapes_base.safetensors'}  # CLIP's loss alone: where a continued pretraining starts
 
 def export_miniclip(ckpt='runs/miniclip/last.pt', # a pretraining checkpoint
-                    out=None, # default: data/miniclip_shapes.safetensors
+                    out=None, # a file or a MiniCLIP name ('shapes-base'); default: data/miniclip_shapes.safetensors
                    ):
     "Write the model weights of a pretraining checkpoint as float16 safetensors, with the config in the metadata."
     from safetensors.torch import save_file
     state = torch.load(ckpt, weights_only=True)
-    out = Path(out or data_dir() / MINICLIP_FILE)
+    out = miniclip_path(out or 'shapes')  # a file, or a name of `MINICLIP_NAMES` for its file in data/
     tensors = {k: v.half().contiguous() if v.is_floating_point() else v.contiguous() for k, v in state['model'].items()}
     pool = state['cfg'].get('pool_type', 'tok')  # checkpoints from before the option pooled the class token
     meta = {'miniclip_cfg': json.dumps(miniclip_cfg(pool)), 'step': str(state['step']), 'pretrain_cfg': json.dumps(state['cfg'])}
@@ -303,7 +303,7 @@ def pretrain_cli(argv=None):
     import argparse, shutil
     p = argparse.ArgumentParser(prog='zegclip pretrain-miniclip', description=pretrain_cli.__doc__)
     p.add_argument('--out', default='runs/miniclip', help='run folder (resumed when it holds a checkpoint)')
-    p.add_argument('--export', default=None, help='where to write the weights (default: data/miniclip_shapes.safetensors)')
+    p.add_argument('--export', default=None, help='where to write the weights: a file, or a MiniCLIP name (shapes-base) for its file in data/ (default: shapes)')
     config_args(p, PretrainConfig, aliases={'pool_type': ['--pool']}, choices={'pool_type': MINICLIP_POOLS})  # every field
     config_args(p, ShapesConfig)  # the world it pretrains on (default: the course's)
     a = p.parse_args(argv)
@@ -318,7 +318,7 @@ def pretrain_cli(argv=None):
 
 MINICLIP_RECIPE = {  # the two commands behind the shipped weights, as `pretrain_cli` arguments
     'shapes-base': ['--min-scale', '0.3', '--max-scale', '0.5', '--max-objects', '4', '--out', 'runs/miniclip-base',
-                    '--export', str(data_dir() / MINICLIP_NAMES['shapes-base'])],
+                    '--export', 'shapes-base'],
     'shapes': ['--init', 'shapes-base', '--seed', '1', '--steps', '2000', '--cycles', '1', '--lr', '3e-4', '--warmup', '100',
                '--eval-every', '500'],
 }
