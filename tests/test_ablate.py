@@ -10,7 +10,7 @@ def test_ablate_quick(tmp_path):
     r = subprocess.run(cmd + ['--json'], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     rows = json.loads(r.stdout.strip().splitlines()[-1])
-    assert [row['row'] for row in rows] == ['Baseline-FT', 'Baseline-DPT', 'Baseline-DPT + NEL', 'Baseline-DPT + NEL + RD (ZegCLIP)']
+    assert [row['row'] for row in rows] == ['Baseline-FT', 'Baseline-DPT', 'Baseline-DPT + RD']
     for row in rows:
         for k in ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU'):
             assert math.isfinite(row[k]) and 0 <= row[k] <= 100, (row['row'], k, row[k])
@@ -19,6 +19,6 @@ def test_ablate_quick(tmp_path):
     # a second run resumes every finished row instead of training it again, and prints the claims its rows answer
     r2 = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert r2.returncode == 0, r2.stderr[-3000:]
-    for claim in ('(a) the full ZegCLIP', '(b) NEL beats', '(d) Baseline-DPT beats Baseline-FT', 'one seed'):
+    for claim in ('(c) RD beats', '(d) Baseline-DPT beats Baseline-FT', 'one seed'):
         assert claim in r2.stdout, r2.stdout
-    assert '(e)' not in r2.stdout  # Baseline-Fix is not among --quick's rows
+    assert '(a)' not in r2.stdout and '(e)' not in r2.stdout  # neither ZegCLIP nor Baseline-Fix is among --quick's rows

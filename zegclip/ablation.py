@@ -100,8 +100,10 @@ class StudyConfig:
             raise ValueError(f"lr={self.lr}, encoder_lr_mult={self.encoder_lr_mult}: give a finite lr > 0 and a multiplier >= 0")
         if not self.seeds or any(s < 0 for s in self.seeds): raise ValueError(f"seeds={self.seeds}: give one or more seeds >= 0 (--seeds 0 1)")
 
-QUICK = dict(seeds=(0,), iters=800, warmup=80, eval_n=200, eval_every=0,  # `--quick`: about ten minutes on 2 cores
-             rows=('Baseline-FT', 'Baseline-DPT', 'Baseline-DPT + NEL', 'Baseline-DPT + NEL + RD (ZegCLIP)'))  # claims (a), (b), (d)
+# `--quick`: about ten minutes on 2 cores. The rows answer claims (c) and (d), whose direction a 1,200-iteration schedule already
+# gives (its seed 0 agreed with the 4,000-iteration study's); the NEL rows need thousands of iterations (see 'Is a row's model confident?')
+QUICK = dict(seeds=(0,), iters=1200, warmup=120, eval_n=200, eval_every=0,
+             rows=('Baseline-FT', 'Baseline-DPT', 'Baseline-DPT + RD'))
 
 def slug(name: str) -> str:
     "Folder name of a row: its words in lower case, plus a short hash when the name holds symbols (Table 4's '[t*g,t]', '[t-g,t]')."
@@ -335,7 +337,7 @@ def ablate_parser() -> argparse.ArgumentParser:
     p.add_argument('--set', action='append', default=[], metavar='FIELD=VALUE',
                    help="change a field of the base config for every row, e.g. --set loss=ce (repeatable)")
     p.add_argument('--threads', type=int, help='torch threads of this process (run seeds as parallel processes with 1 each)')
-    p.add_argument('--quick', action='store_true', help=f"the four rows that carry claims (a), (b) and (d) on a short schedule, one seed ({QUICK})")
+    p.add_argument('--quick', action='store_true', help=f"the three rows that answer claims (c) and (d) on a short schedule, one seed ({QUICK})")
     p.add_argument('--json', action='store_true', help='print the rows as JSON instead of the table')
     return p
 

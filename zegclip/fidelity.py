@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from dataclasses import asdict
-from .shapes import ShapesConfig, SHAPE_SEEN, SHAPE_UNSEEN
+from .shapes import ShapesConfig, SHAPE_SEEN, SHAPE_UNSEEN, classes_per_image
 from .core import config_args, config_from_args
 from .miniclip import load_miniclip, miniclip_path, shapes_eval, dense_zero_shot, supervised_check
 from .ablation import shipped_study, write_json, StudyConfig, study_rows, study_base, row_train_config
@@ -31,6 +31,7 @@ FIDELITY = (
     ('dense zero-shot mIoU (MaskCLIP, no training)', 'dense zero-shot', None, 'low for CLIP (MaskCLIP without refinement)'),
     ('zero-shot classification, seen classes', 'zero-shot seen', ('>=', 0.90), 'CLIP knows all 20 VOC classes'),
     ('zero-shot classification, unseen classes', 'zero-shot unseen', ('>=', 0.90), 'CLIP knows all 20 VOC classes'),
+    ('images that hold two or more classes, %', 'multi-class share', None, 'not counted here (no VOC images on this machine)'),
     ('multi-object recall of the image embedding, %', 'recall', None, 'not measured for CLIP here'),
     ('recognition gap: mIoU lost to wrong classes', 'recognition gap', None, 'not measured for ZegCLIP on VOC'),
     ('convergence: largest hIoU gain over the last quarter', 'convergence', ('<', 1.), 'official 20k schedule (converged)'),
@@ -84,7 +85,8 @@ def measure_fidelity(weights: str = 'shapes', # MiniCLIP weights: 'shapes' (ship
     m = {'zero-shot seen': min(z['seen_acc'] for z in zs), 'zero-shot unseen': min(z['unseen_acc'] for z in zs),
          'zero-shot per seed': dict(zip(map(str, world_seeds), zs)), 'dense zero-shot': round(dense['mIoU'], 1),
          'probe': round(probe['mIoU'], 1), 'probe detail': {k: round(v, 1) for k, v in probe.items()}, 'recall': recall['all'],
-         'recall detail': recall, 'patch-grid oracle': round(oracle, 1)}
+         'recall detail': recall, 'patch-grid oracle': round(oracle, 1),
+         'multi-class share': round(100 * classes_per_image(world)[2:].sum() / 1000, 1)}
     if weights == 'shapes' and world == ShapesConfig():  # the studies and the shipped model: shipped MiniCLIP, the course's world
         from zegclip.demo import load_model
         gap = recognition_gap(load_model())

@@ -11,8 +11,8 @@ import torch
 
 # %% auto #0
 __all__ = ['SHAPE_CLASSES', 'SHAPE_UNSEEN', 'SHAPE_SEEN', 'SHAPE_PLURALS', 'SPLITS', 'ShapesConfig', 'sample_scene',
-           'render_scene', 'plural', 'make_caption', 'shapes_sample', 'generation_speed', 'show_shapes',
-           'ShapesDataset']
+           'render_scene', 'plural', 'make_caption', 'shapes_sample', 'generation_speed', 'classes_per_image',
+           'show_shapes', 'ShapesDataset']
 
 # %% ../nbs/01_shapes.ipynb #e24e105c
 SHAPE_CLASSES = ('circle', 'square', 'triangle', 'star', 'cross', 'ring', 'diamond', 'hexagon', 'pentagon', 'ellipse',
@@ -200,6 +200,14 @@ def generation_speed(cfg: ShapesConfig = ShapesConfig(), n: int = 500):
     t = time.perf_counter()
     for i in range(n): shapes_sample(cfg, 0, 'train', i)
     return n / (time.perf_counter() - t)
+
+# %% ../nbs/01_shapes.ipynb #161c8a68
+def classes_per_image(cfg: ShapesConfig = ShapesConfig(), # the world
+                      n: int = 1000, # training images counted (world seed 0)
+                     ) -> np.ndarray:
+    "How many of `n` images hold 0, 1, 2, ... classes (the background and the ignored border excluded)."
+    k = [len(set(np.unique(shapes_sample(cfg, 0, 'train', i)[1])) - {0, 255}) for i in range(n)]
+    return np.bincount(k, minlength=cfg.max_objects + 1)
 
 # %% ../nbs/01_shapes.ipynb #721275ce
 def show_shapes(cfg: ShapesConfig = ShapesConfig(), seed=0, split='train', n=8):
