@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_ablation.ipynb #34dbb055
 from __future__ import annotations
-import argparse, hashlib, json, math, os, re, time
+import argparse, hashlib, json, math, os, re, shutil, time
 from dataclasses import dataclass, asdict, replace, field, fields
 from pathlib import Path
 import numpy as np
@@ -16,7 +16,7 @@ from .core import BadCheckpoint, cli_error, config_args, config_from_args, stric
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FILE', 'TWIN_PAIRS', 'DIAGNOSIS', 'SWEEPS',
-           'study_rows', 'StudyConfig', 'slug', 'schedule', 'row_dir', 'row_train_config', 'run_row',
+           'study_rows', 'StudyConfig', 'slug', 'schedule', 'row_dir', 'row_train_config', 'shared_run', 'run_row',
            'finished_results', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study', 'format_table',
            'plot_study', 'write_report', 'shipped_study', 'shipped_results', 'miniclip_record', 'ship_results',
            'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'parse_overrides', 'ablate_parser',
@@ -126,6 +126,15 @@ def row_train_config(s: StudyConfig, seed: int) -> TrainConfig:
     return TrainConfig(iters=s.iters, batch_size=s.batch_size, accum=s.accum, warmup=s.warmup, lr=s.lr, encoder_lr_mult=s.encoder_lr_mult,
                        seed=seed, eval_n=s.eval_n, eval_every=s.eval_every, ckpt_every=max(1, s.iters // 10), log_every=max(1, s.iters // 40))
 
+def shared_run(cfg: ZegCLIPConfig, seed: int, s: StudyConfig) -> Path | None:
+    "The finished Table 5 row of `s.out` that another table's row `cfg` repeats (same config, seed and schedule), or None."
+    if s.table == 'table5': return None
+    t5 = replace(s, table='table5')
+    for n, c in study_rows('table5', study_base(s)).items():
+        f = row_dir(t5, n, seed) / 'result.json'
+        if c == cfg and f.exists() and json.loads(f.read_text()).get('schedule') == schedule(s): return f.parent
+    return None
+
 def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=False) -> dict:
     "Train and evaluate one row with one seed, or read its `result.json` when it already exists."
     out = row_dir(s, name, seed)
@@ -134,6 +143,11 @@ def run_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, progress=F
         r = json.loads(res.read_text())
         if r.get('schedule') != sched:
             raise ValueError(f"{res} was produced by another schedule ({r.get('schedule')}, not {sched}); use another --out")
+        return r
+    if (same := shared_run(cfg, seed, s)) is not None:  # e.g. Table 6's 'plus' is Table 5's ZegCLIP row: one training, two tables
+        shutil.copytree(same, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns('result.json', '*.tmp'))
+        r = json.loads((same / 'result.json').read_text()) | {'row': name, 'seconds': 0., 'same run as': same.relative_to(s.out).as_posix()}
+        write_json(res, r)
         return r
     tcfg = row_train_config(s, seed)
     t0 = time.time()
