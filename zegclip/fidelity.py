@@ -86,7 +86,7 @@ def measure_fidelity(weights: str = 'shapes', # MiniCLIP weights: 'shapes' (ship
          'zero-shot per seed': dict(zip(map(str, world_seeds), zs)), 'dense zero-shot': round(dense['mIoU'], 1),
          'probe': round(probe['mIoU'], 1), 'probe detail': {k: round(v, 1) for k, v in probe.items()}, 'recall': recall['all'],
          'recall detail': recall, 'patch-grid oracle': round(oracle, 1),
-         'multi-class share': round(100 * classes_per_image(world)[2:].sum() / 1000, 1)}
+         'multi-class share': round(100 * (k := classes_per_image(world))[2:].sum() / k.sum(), 1)}
     if weights == 'shapes' and world == ShapesConfig():  # the studies and the shipped model: shipped MiniCLIP, the course's world
         from zegclip.demo import load_model
         gap = recognition_gap(load_model())
