@@ -704,7 +704,6 @@ def ship_study(s: StudyConfig, machine: str, # where it ran, in words
                files_to=None, # also copy each finished row's folder here, checkpoints left out (None: no copy)
               ) -> list:
     "Ship study `s` as it stands in `s.out`: its finished rows with their diagnosis, the process-seconds, the twin rows' weights."
-    import shutil
     found = finished_results(s)
     rows = with_diagnosis(aggregate(found), s)
     ship_results(rows, s, round(sum(r['seconds'] for r in found), 1), machine, name, data)
