@@ -21,9 +21,10 @@ __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FI
            'plot_study', 'write_report', 'shipped_study', 'shipped_results', 'miniclip_record', 'ship_results',
            'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'parse_overrides', 'ablate_parser',
            'study_from_args', 'ablate_cli', 'study_changes', 'study_command', 'claim_pairs', 'claim_checks',
-           'claims_table', 'export_zegclip', 'load_zegclip', 'twin_rows', 'twin_file', 'twins_shipped', 'export_twins',
-           'unseen_images', 'twin_grid', 'twin_verdict', 'held_out_scores', 'score_stats', 'calibration_sweep',
-           'diagnose_study', 'held_out_calibration', 'with_diagnosis', 'held_out_rows', 'ship_study']
+           'claims_table', 'ablation_report', 'export_zegclip', 'load_zegclip', 'twin_rows', 'twin_file',
+           'twins_shipped', 'export_twins', 'unseen_images', 'twin_grid', 'twin_verdict', 'held_out_scores',
+           'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration', 'with_diagnosis',
+           'held_out_rows', 'ship_study']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -409,8 +410,21 @@ def _row_name(mode: str, nel: bool, rd: bool) -> str:
     name = f"Baseline-{mode}" + (' + NEL' if nel else '') + (' + RD' if rd else '')
     return ZEGCLIP_ROW if name == 'Baseline-DPT + NEL + RD' else name
 
-def claim_pairs() -> list:
-    "The paper's claims on Table 5 as (claim, row A, row B, metric, at_least): A beats B (or, at_least, is not below it)."
+def claim_pairs(table: str = 'table5', # 'table5' or one of the other ablations: 'table4', 'table6', 'table8', 'fig6'
+               ) -> list:
+    "The paper's claims on one of its tables as (claim, row A, row B, metric, at_least): A beats B (or, at_least, is not below it)."
+    if table == 'table4': return [  # Sec. 4.3: the query "[t*g, t]" is the descriptor of Eq. 8
+        ('the chosen query [t*g,t] has the best hIoU', '[t*g,t]', 'best other row', 'hIoU', False),
+        ('the image-specific query beats the text embedding alone', '[t*g,t]', 't', 'hIoU', False)]
+    if table == 'table6': return [('"plus" (focal + dice) beats plain BCE', 'plus', 'plain', 'hIoU', False)]
+    if table == 'table8': return [  # Appendix B: "bottom" layers beat "top" ones; every layer is best
+        ('prompts in every layer are best', '1-12', 'best other row', 'hIoU', False),
+        ('bottom layers beat top layers', '1-3', '10-12', 'hIoU', False),
+        ('bottom layers beat top layers', '1-6', '7-12', 'hIoU', False)]
+    if table == 'fig6': return [  # Appendix A: "10 tokens are enough" on VOC; "too many visual prompts may be detrimental"
+        ('10 prompts are enough: at least the best other count', '10', 'best other row', 'hIoU', True),
+        ('too many prompts hurt: 10 beats 100', '10', '100', 'hIoU', False)]
+    if table != 'table5': raise ValueError(f"no claims for {table!r}; choose one of table5, table4, table6, table8, fig6")
     modes = ('Fix', 'FT', 'DPT')
     out = [('(a) the full ZegCLIP has the best hIoU', ZEGCLIP_ROW, 'best other row', 'hIoU', False)]
     out += [('(b) NEL beats its exclusive twin', _row_name(m, True, rd), _row_name(m, False, rd), 'hIoU', False)
@@ -422,21 +436,23 @@ def claim_pairs() -> list:
             ('(f) Baseline-FT beats Baseline-Fix on seen classes', 'Baseline-FT', 'Baseline-Fix', 'mIoU(S)', False)]
     return out
 
-def claim_checks(rows: list, # aggregated Table 5 rows (`aggregate`, `shipped_results`): means and ' std' over seeds
+def claim_checks(rows: list, # aggregated rows (`aggregate`, `shipped_results`): means and ' std' over seeds
+                 table: str = 'table5', # the table the rows are from (its `claim_pairs`)
                 ) -> list:
-    "Each comparison of `claim_pairs` on `rows` and in the paper: margins, the seeds' std, and whether it holds."
-    by, paper, idx = {r['row']: r for r in rows}, PAPER['table5'], dict(zip(METRICS, range(len(METRICS))))
+    "Each comparison of `claim_pairs` on `rows` and in the paper (None where the paper prints no number): margins, the seeds' std, and whether it holds."
+    by, paper, idx = {r['row']: r for r in rows}, PAPER[table], dict(zip(METRICS, range(len(METRICS))))
     out = []
-    for claim, a, b, k, at_least in claim_pairs():
-        if a not in by or (b != 'best other row' and b not in by): continue
+    for claim, a, b, k, at_least in claim_pairs(table):
+        if a not in by or (b != 'best other row' and b not in by) or len(rows) < 2: continue
         if b == 'best other row':
             b = max((r for r in rows if r['row'] != a), key=lambda r: r[k])['row']
-            pb = max(v[idx[k]] for n, v in paper.items() if n != a)
-        else: pb = paper[b][idx[k]]
+            pb = max((v[idx[k]] for n, v in paper.items() if n != a), default=None)
+        else: pb = paper[b][idx[k]] if b in paper else None
         margin, std = by[a][k] - by[b][k], max(by[a].get(k + ' std', 0.), by[b].get(k + ' std', 0.))
         seeds = min(by[a].get('seeds', math.inf), by[b].get('seeds', math.inf))  # rows without a count: their std decides
         holds = None if seeds < 2 else margin > -std if at_least else margin > std  # beyond the seeds' noise; one seed has none
-        out.append(dict(claim=claim, a=a, b=b, metric=k, paper=paper[a][idx[k]] - pb, margin=margin, std=std, seeds=seeds, holds=holds))
+        pm = paper[a][idx[k]] - pb if a in paper and pb is not None else None  # Fig. 6 is a plot: no printed numbers
+        out.append(dict(claim=claim, a=a, b=b, metric=k, paper=pm, margin=margin, std=std, seeds=seeds, holds=holds))
     return out
 
 def _verdict(holds, # `claim_checks`' verdict: True, False, or None (one seed)
@@ -444,18 +460,27 @@ def _verdict(holds, # `claim_checks`' verdict: True, False, or None (one seed)
     "A claim's verdict in words: held, failed, or not decidable from one seed."
     return words[2] if holds is None else words[0] if holds else words[1]
 
-def claims_table(rows: list, # aggregated Table 5 rows at the official calibration
+def claims_table(rows: list, # aggregated rows at the official calibration
                  held_out: list | None = None, # the same rows at the held-out calibration (`held_out_rows`), if swept
+                 table: str = 'table5', # the table the rows are from
                 ) -> str:
     "Markdown table of `claim_checks`: each comparison's paper margin (VOC) and Shapes margin +- std, with its verdict."
-    cols = [('official 0.1', claim_checks(rows))] + ([('held-out calibration', claim_checks(held_out))] if held_out else [])
+    cols = [('official 0.1', claim_checks(rows, table))] + ([('held-out calibration', claim_checks(held_out, table))] if held_out else [])
     head = '| claim | A vs B | metric | paper (VOC) | ' + ' | '.join(f'Shapes, {n} | holds' for n, _ in cols) + ' |'
     lines = [head, '|' + '---|' * (4 + 2 * len(cols))]
     for i, c in enumerate(cols[0][1]):
-        vs = lambda x: '' if x['b'] == c['b'] else f" (vs {x['b']})"  # claim (a)'s best other row may differ
+        vs = lambda x: '' if x['b'] == c['b'] else f" (vs {x['b']})"  # a 'best other row' may differ between columns
         cells = [f"{cs[i]['margin']:+.1f} ± {cs[i]['std']:.1f}{vs(cs[i])} | {_verdict(cs[i]['holds'])}" for _, cs in cols]
-        lines.append(f"| {c['claim']} | {c['a']} vs {c['b']} | {c['metric']} | {c['paper']:+.1f} | " + ' | '.join(cells) + ' |')
+        paper = '(a plot)' if c['paper'] is None else f"{c['paper']:+.1f}"
+        lines.append(f"| {c['claim']} | {c['a']} vs {c['b']} | {c['metric']} | {paper} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+def ablation_report(table: str, # 'table5', 'table4', 'table6', 'table8' or 'fig6'
+                   ) -> str:
+    "Markdown of a shipped ablation: its setup and rows beside the paper's (`design_table`), then its claims (`claims_table`)."
+    if (rows := shipped_results(table)) is None: return design_table(None, table)  # says which command writes the file
+    held_out = held_out_rows(rows) if any('held-out calibration' in r for r in rows) else None
+    return design_table(None, table) + '\n\n' + claims_table(rows, held_out, table)
 
 # %% ../nbs/11_ablation.ipynb #75164ab0
 ZEGCLIP_FILE = 'zegclip_shapes.safetensors'
