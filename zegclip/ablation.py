@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_ablation.ipynb #34dbb055
 from __future__ import annotations
-import argparse, hashlib, json, math, os, re, shutil, time
+import argparse, hashlib, json, math, re, shutil, time
 from dataclasses import dataclass, asdict, replace, field, fields
 from pathlib import Path
 import numpy as np
@@ -488,15 +488,13 @@ ZEGCLIP_FILE = 'zegclip_shapes.safetensors'
 def export_zegclip(ckpt, # a training checkpoint (`last.pt`)
                    out=None): # default: data/zegclip_shapes.safetensors
     "Write a checkpoint's trained weights as safetensors, with the model config and frozen-weight checksum as metadata."
-    from safetensors.torch import save_file
     from zegclip.clip import data_dir
-    from zegclip.core import read_checkpoint
+    from zegclip.core import read_checkpoint, write_safetensors
     ck = read_checkpoint(ckpt)
     out = Path(out or data_dir() / ZEGCLIP_FILE)
     meta = {'config': json.dumps(ck['config']['model']), 'frozen': repr(ck['frozen']), 'iters': str(ck['iter']),
             'seed': str(ck['config']['train']['seed'])}  # random frozen weights (tests) are a function of the seed
-    tmp = out.with_name(out.name + '.tmp')
-    save_file({k: v.contiguous() for k, v in ck['model'].items()}, str(tmp), metadata=meta); os.replace(tmp, out)
+    write_safetensors(out, ck['model'], meta)
     return out
 
 def load_zegclip(path='shapes', device='cpu'):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch, torch.nn.functional as F
 import open_clip
-from .core import cli_error, data_dir, read_checkpoint  # data_dir: the course's data/ folder
+from .core import cli_error, data_dir, read_checkpoint, write_safetensors  # data_dir: the course's data/ folder
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'TINY_CLIP_CFG', 'SINGLE_TEMPLATE', 'MULTI_TEMPLATES', 'TEMPLATES', 'CLASS_ALIASES',
@@ -314,7 +314,6 @@ def text_embed_cli(argv=None # arguments after `zegclip text-embed` (None: sys.a
     p.add_argument('--pretrained', default=None, help="'openai', a local weights file, 'shapes' (MiniCLIP); default: random weights")
     p.add_argument('--out', required=True, help='output .safetensors file')
     a = p.parse_args(argv)
-    from safetensors.torch import save_file
     try:
         names = class_names_arg(a.classes)
         model, tok, _ = load_clip(a.model, a.pretrained)
@@ -322,7 +321,7 @@ def text_embed_cli(argv=None # arguments after `zegclip text-embed` (None: sys.a
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         meta = dict(classes=json.dumps(names), templates=json.dumps(TEMPLATES[a.templates]), model=a.model,
                     pretrained=str(a.pretrained))
-        save_file({'embeddings': emb}, a.out, metadata=meta)
+        write_safetensors(a.out, {'embeddings': emb}, meta)
     except (ValueError, OSError, WeightsUnavailable) as e: return cli_error('text-embed', e)
     print(f"wrote {a.out}: {len(names)} classes x {emb.shape[1]} dims, {a.templates} templates "
           f"({len(TEMPLATES[a.templates])}), {a.model} {'random weights' if a.pretrained is None else a.pretrained}")

@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['data_dir', 'save_atomic', 'strict_json', 'write_json', 'UnsafeCheckpoint', 'BadCheckpoint', 'convert_hint',
-           'read_checkpoint', 'cli_error', 'field_docs', 'config_args', 'config_from_args']
+__all__ = ['data_dir', 'save_atomic', 'strict_json', 'write_json', 'write_safetensors', 'UnsafeCheckpoint', 'BadCheckpoint',
+           'convert_hint', 'read_checkpoint', 'cli_error', 'field_docs', 'config_args', 'config_from_args']
 
 # %% ../nbs/91_core.ipynb #1a3a9463
 def data_dir() -> Path:
@@ -46,6 +46,22 @@ def write_json(path: Path, obj, **kw) -> None:
     tmp = path.with_name(path.name + '.tmp')
     try: tmp.write_text(json.dumps(obj, **kw)); os.replace(tmp, path)
     except BaseException: tmp.unlink(missing_ok=True); raise
+
+# %% ../nbs/91_core.ipynb #50c62113
+def write_safetensors(path: Path, # the .safetensors file
+                      tensors: dict, # name -> tensor
+                      metadata: dict | None = None, # name -> str, stored in the header
+                     ) -> Path:
+    "Write `tensors` as safetensors atomically, the same bytes for the same tensors and metadata (sorted header keys)."
+    from safetensors.torch import save
+    b = save({k: v.contiguous() for k, v in tensors.items()}, metadata=metadata)
+    n = int.from_bytes(b[:8], 'little')  # header length; the tensor data follows, its offsets relative to its own start
+    head = json.dumps(json.loads(b[8:8 + n]), sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode()
+    head += b' ' * (-len(head) % 8)  # safetensors pads the header with spaces to 8 bytes
+    path, tmp = Path(path), Path(path).with_name(Path(path).name + '.tmp')
+    try: tmp.write_bytes(len(head).to_bytes(8, 'little') + head + b[8 + n:]); os.replace(tmp, path)
+    except BaseException: tmp.unlink(missing_ok=True); raise
+    return path
 
 # %% ../nbs/91_core.ipynb #b93bf532
 class UnsafeCheckpoint(ValueError):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_miniclip.ipynb #b644961d
 from __future__ import annotations
-import csv, json, math, os, time
+import csv, json, math, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
@@ -12,7 +12,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import open_clip
 from open_clip.model import CLIP, CLIPVisionCfg, CLIPTextCfg
 from .shapes import ShapesConfig, ShapesDataset, shapes_sample, make_caption, SPLITS, SHAPE_CLASSES, SHAPE_SEEN
-from .core import cli_error, config_args, config_from_args, data_dir, save_atomic  # data_dir: the course's data/ folder
+from .core import cli_error, config_args, config_from_args, data_dir, save_atomic, write_safetensors  # data_dir: the course's data/ folder
 
 # %% auto #0
 __all__ = ['MINICLIP_CFG', 'MINICLIP_MEAN', 'MINICLIP_STD', 'MINICLIP_POOLS', 'MINICLIP_POOL', 'MINICLIP_FILE', 'MINICLIP_NAMES',
@@ -264,13 +264,12 @@ def export_miniclip(ckpt='runs/miniclip/last.pt', # a pretraining checkpoint
                     out=None, # a file or a MiniCLIP name ('shapes-base'); default: data/miniclip_shapes.safetensors
                    ):
     "Write the model weights of a pretraining checkpoint as float16 safetensors, with the config in the metadata."
-    from safetensors.torch import save_file
     state = torch.load(ckpt, weights_only=True)
     out = miniclip_path(out or 'shapes')  # a file, or a name of `MINICLIP_NAMES` for its file in data/
     tensors = {k: v.half().contiguous() if v.is_floating_point() else v.contiguous() for k, v in state['model'].items()}
     pool = state['cfg'].get('pool_type', 'tok')  # checkpoints from before the option pooled the class token
     meta = {'miniclip_cfg': json.dumps(miniclip_cfg(pool)), 'step': str(state['step']), 'pretrain_cfg': json.dumps(state['cfg'])}
-    tmp = out.with_name(out.name + '.tmp'); save_file(tensors, str(tmp), metadata=meta); os.replace(tmp, out)
+    write_safetensors(out, tensors, meta)
     return out
 
 def miniclip_path(pretrained='shapes', # 'shapes' (the shipped weights) or a .safetensors path
