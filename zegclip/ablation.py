@@ -328,6 +328,8 @@ def design_table(names: list | None = None, # rows to print (None: every row of 
     head = (f"{table} on the Shapes world: {st['iters']:,} iterations (warm-up {st['warmup']}), {_seeds_run(rows)}"
             + (f"; every row with {', '.join(f'{k}={v}' for k, v in st['overrides'].items())}" if st.get('overrides') else '')
             + (f"; MiniCLIP {mc['file']} (pool {mc['pool_type']})" if mc else '; MiniCLIP not recorded in the file'))
+    missing = [n for n in (st.get('rows') or study_rows(st['table'])) if n not in {r['row'] for r in rows} and (names is None or n in names)]
+    head += f"; not run yet: {', '.join(missing)}" if missing else ''
     return head + '\n\n' + format_table([r for r in rows if names is None or r['row'] in names], table)
 
 # %% ../nbs/11_ablation.ipynb #a70fb60d
