@@ -472,7 +472,8 @@ def claims_table(rows: list, # aggregated rows at the official calibration
     lines = [head, '|' + '---|' * (4 + 2 * len(cols))]
     for i, c in enumerate(cols[0][1]):
         vs = lambda x: '' if x['b'] == c['b'] else f" (vs {x['b']})"  # a 'best other row' may differ between columns
-        cells = [f"{cs[i]['margin']:+.1f} ± {cs[i]['std']:.1f}{vs(cs[i])} | {_verdict(cs[i]['holds'])}" for _, cs in cols]
+        pm = lambda x: f"{x['margin']:+.1f}" + (f" ± {x['std']:.1f}" if x['seeds'] > 1 else '')  # one seed has no std
+        cells = [f"{pm(cs[i])}{vs(cs[i])} | {_verdict(cs[i]['holds'])}" for _, cs in cols]
         paper = '(a plot)' if c['paper'] is None else f"{c['paper']:+.1f}"
         lines.append(f"| {c['claim']} | {c['a']} vs {c['b']} | {c['metric']} | {paper} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
