@@ -205,13 +205,14 @@ def run_study(s: StudyConfig = StudyConfig(), progress: bool = True) -> list:
 
 # %% ../nbs/11_ablation.ipynb #e7cc35aa
 def format_table(rows: list, table: str = 'table5') -> str:
-    "Markdown table: mean +- std over seeds of each metric on the Shapes world, and the paper's VOC numbers."
-    paper = PAPER.get(table, {})
-    head = '| row | seeds | ' + ' | '.join(METRICS) + ' | paper (VOC) ' + ' / '.join(METRICS) + ' |'
-    lines = [head, '|' + '---|' * (len(METRICS) + 3)]
+    "Markdown table: mean +- std over seeds of each metric on the Shapes world (and hIoU at the held-out calibration, where swept), and the paper's VOC numbers."
+    paper, ho = PAPER.get(table, {}), any('held-out calibration' in r for r in rows)
+    head = '| row | seeds | ' + ' | '.join(METRICS) + (' | hIoU, held-out calibration (NEL rows)' if ho else '') + ' | paper (VOC) ' + ' / '.join(METRICS) + ' |'
+    lines = [head, '|' + '---|' * (len(METRICS) + 3 + ho)]
     for r in rows:
         n = r.get('seeds', 1)  # one seed has no std: none is printed
         ours = ' | '.join(f"{r[k]:.1f} ± {r[k + ' std']:.1f}" if n > 1 else f"{r[k]:.1f}" for k in METRICS)
+        if ho: ours += f" | {r['held-out calibration']['hIoU']:.1f}" if 'held-out calibration' in r else ' | -'  # mean over seeds
         p = paper.get(r['row'])
         name = r['row'].replace('|', r'\|')  # Table 4's |t-g| inside a markdown table
         lines.append(f"| {name} | {n} | {ours} | {' / '.join(f'{v:.1f}' for v in p) if p else '-'} |")
