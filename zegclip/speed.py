@@ -17,15 +17,17 @@ from .dpt import parse_layers
 from .rd import rd_width
 from dataclasses import dataclass, replace
 from .model import PRESETS, ZegCLIPConfig, ZegCLIP, preset, build_clip, predict, infer_slide, window_starts
-from .train import build_model, micro_step
+from .train import Augmented, TrainConfig, build_model, loss_terms, make_datasets, micro_batches, micro_step, query_and_target
+from .data import collate
 from .core import cli_error, config_args, config_from_args
 
 # %% auto #0
-__all__ = ['OFFICIAL_GMAC', 'PAPER_FPS', 'CLASS_COUNTS', 'CROP_SIDES', 'TRAIN_CASES', 'clip_dims', 'zegclip_macs', 'text_macs',
-           'counted_macs', 'random_model', 'best_time', 'bf16_supported', 'matmul_peak', 'paired_rate', 'machine',
-           'resized_hw', 'windows', 'TwoStage', 'clip_image_macs', 'two_stage_macs', 'two_stage_time', 'decoder_time',
-           'bench', 'cuda_sweep', 'format_report', 'plot_report', 'train_rate', 'train_bench', 'format_train',
-           'source_tree', 'train_against', 'format_against', 'BenchConfig', 'bench_cli']
+__all__ = ['OFFICIAL_GMAC', 'PAPER_FPS', 'CLASS_COUNTS', 'CROP_SIDES', 'TRAIN_CASES', 'PHASES', 'clip_dims', 'zegclip_macs',
+           'text_macs', 'counted_macs', 'random_model', 'best_time', 'bf16_supported', 'matmul_peak', 'paired_rate',
+           'machine', 'resized_hw', 'windows', 'TwoStage', 'clip_image_macs', 'two_stage_macs', 'two_stage_time',
+           'decoder_time', 'bench', 'cuda_sweep', 'format_report', 'plot_report', 'train_rate', 'train_bench',
+           'format_train', 'train_phases', 'format_phases', 'source_tree', 'train_against', 'format_against',
+           'BenchConfig', 'bench_cli']
 
 # %% ../nbs/12_speed.ipynb #02c7bff2
 def clip_dims(config: ZegCLIPConfig) -> dict:
@@ -502,6 +504,40 @@ def format_train(rows: list) -> str:
                      f"{r['peak_mem_gb']:>10.2f}  {r['memory']}")
     return '\n'.join(lines)
 
+# %% ../nbs/12_speed.ipynb #a51329b3
+PHASES = ('data', 'forward', 'loss', 'backward', 'optimiser')
+
+def train_phases(name: str = 'shapes-zegclip', # a Shapes-world preset (the data phase renders the world)
+                 mode: str = 'dpt', # 'dpt' or 'ft'
+                 steps: int = 10, # timed iterations after one warm-up iteration
+                ) -> dict:
+    "Milliseconds per training iteration in each of `PHASES`, on the real data pipeline, in this process and thread count."
+    cfg = preset(name, mode=mode)
+    if cfg.dataset != 'shapes': raise ValueError(f"{name!r} trains on {cfg.dataset}: the data phase needs the Shapes world (a shapes-* preset)")
+    t = TrainConfig(eval_n=1)
+    train_ds, _ = make_datasets(cfg, t)
+    aug, model = Augmented(train_ds), build_model(cfg).train()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    ms = dict.fromkeys(PHASES, 0.)
+    for it in range(steps + 1):
+        marks = [time.perf_counter()]
+        batch = collate([aug[k] for k in micro_batches(t, len(train_ds), it)[0]]); marks.append(time.perf_counter())
+        class_idx, target = query_and_target(cfg.setting, batch['gt'], train_ds.seen_idx, len(train_ds.class_names))
+        logits = model(batch['img'], class_idx); marks.append(time.perf_counter())  # (B, C, H, W)
+        loss, _ = loss_terms(model, logits, target); marks.append(time.perf_counter())
+        loss.backward(); marks.append(time.perf_counter())
+        opt.step(); opt.zero_grad(set_to_none=True); marks.append(time.perf_counter())
+        if it: ms = {k: ms[k] + 1000 * (b - a) / steps for k, a, b in zip(PHASES, marks, marks[1:])}  # the first is a warm-up
+    return dict(preset=name, mode=mode, batch=t.batch_size, threads=torch.get_num_threads(), **ms, total=sum(ms.values()))
+
+def format_phases(rows: list) -> str:
+    "Text table of `train_phases` rows: ms per iteration in each phase, and its share of the iteration."
+    lines = [f"{'preset':<16}{'mode':<6}{'threads':>8}" + ''.join(f'{k:>12}' for k in PHASES) + f"{'total':>10}  ms per iteration (share)"]
+    for r in rows:
+        lines.append(f"{r['preset']:<16}{r['mode']:<6}{r['threads']:>8}" + ''.join(f" {r[k]:>6.1f} ({100 * r[k] / r['total']:>2.0f}%)" for k in PHASES)
+                     + f"{r['total']:>10.1f}")
+    return '\n'.join(lines)
+
 # %% ../nbs/12_speed.ipynb #42f5ee56
 def source_tree(rev: str, # a git revision of this repository, e.g. 'HEAD~1' or a commit hash
                 dest=None, # folder to write it to (default: a new temporary folder)
@@ -584,11 +620,13 @@ class BenchConfig:
     compile: bool = False  # also time the forward pass through torch.compile (about a minute to compile on a CPU)
     threads: int | None = None  # torch threads (default: torch's choice)
     against: str | None = None  # with train: time the Shapes cases at this git revision and now, side by side
+    phases: bool = False  # with train: ms per Shapes training iteration in data, forward, loss, backward, optimiser (DPT and FT)
 
     def __post_init__(self):
         for k in ('repeats', 'batch', 'proposals', 'threads'):
             if getattr(self, k) is not None and getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)}: give 1 or more (--{k} N)")
         if self.preset not in PRESETS: raise ValueError(f"unknown preset {self.preset!r}; choose one of: {', '.join(PRESETS)}")
+        if self.phases and not self.train: raise ValueError('--phases times training iterations: add --train')
         if self.device not in (None, 'cpu', 'cuda'): raise ValueError(f"device={self.device!r}: give cpu or cuda")
 
 def bench_cli(argv=None # arguments after `zegclip bench`
@@ -602,6 +640,10 @@ def bench_cli(argv=None # arguments after `zegclip bench`
     try: c = config_from_args(BenchConfig, a)
     except ValueError as e: return cli_error('bench', e)
     if c.threads: torch.set_num_threads(c.threads)
+    if c.train and c.phases:
+        rows = [train_phases(mode=m) for m in ('dpt', 'ft')]
+        print(json.dumps(dict(machine=machine('cpu'), phases=rows)) if a.json else format_phases(rows))
+        return 0
     if c.train and c.against:
         rows = train_against(c.against)
         print(json.dumps(dict(machine=machine('cpu'), against=rows)) if a.json else format_against(rows))
