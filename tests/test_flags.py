@@ -89,7 +89,7 @@ def test_pretrain_miniclip_flags(monkeypatch, tmp_path):
 def test_bench_flags(monkeypatch):
     import zegclip.speed as S
     values = dict(preset='shapes-zegclip', quick=True, train=True, repeats=2, batch=3, proposals=7, device='cpu', compile=True,
-                  threads=1, against='HEAD~1')
+                  threads=1, against='HEAD~1', phases=True)
     check_values(S.BenchConfig, values)
     made, got = [], {}
     real = S.config_from_args
@@ -102,6 +102,12 @@ def test_bench_flags(monkeypatch):
     assert made == [S.BenchConfig(**values)]
     assert got['args'] == ('HEAD~1',)
     del values['against']
+    capture(monkeypatch, S, 'train_phases', got)
+    try:
+        with pytest.raises(Reached): main(['bench', *flags(values)])
+    finally: torch.set_num_threads(threads)
+    assert got['kw'] == dict(mode='dpt')
+    values['phases'] = False
     capture(monkeypatch, S, 'train_bench', got)
     try:
         with pytest.raises(Reached): main(['bench', *flags(values)])

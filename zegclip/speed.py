@@ -640,13 +640,13 @@ def bench_cli(argv=None # arguments after `zegclip bench`
     try: c = config_from_args(BenchConfig, a)
     except ValueError as e: return cli_error('bench', e)
     if c.threads: torch.set_num_threads(c.threads)
-    if c.train and c.phases:
-        rows = [train_phases(mode=m) for m in ('dpt', 'ft')]
-        print(json.dumps(dict(machine=machine('cpu'), phases=rows)) if a.json else format_phases(rows))
-        return 0
     if c.train and c.against:
         rows = train_against(c.against)
         print(json.dumps(dict(machine=machine('cpu'), against=rows)) if a.json else format_against(rows))
+        return 0
+    if c.train and c.phases:
+        rows = [train_phases(mode=m) for m in ('dpt', 'ft')]
+        print(json.dumps(dict(machine=machine('cpu'), phases=rows)) if a.json else format_phases(rows))
         return 0
     if c.train:
         rows = train_bench(quick=c.quick, device=c.device, verbose=not a.json)
