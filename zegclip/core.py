@@ -9,8 +9,9 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['data_dir', 'save_atomic', 'strict_json', 'write_json', 'write_safetensors', 'UnsafeCheckpoint', 'BadCheckpoint',
-           'convert_hint', 'read_checkpoint', 'cli_error', 'field_docs', 'config_args', 'config_from_args']
+__all__ = ['data_dir', 'save_atomic', 'strict_json', 'write_bytes_atomic', 'write_json', 'write_safetensors', 'UnsafeCheckpoint',
+           'BadCheckpoint', 'convert_hint', 'read_checkpoint', 'cli_error', 'field_docs', 'config_args',
+           'config_from_args']
 
 # %% ../nbs/91_core.ipynb #1a3a9463
 def data_dir() -> Path:
@@ -41,11 +42,15 @@ def strict_json(x):
     if isinstance(x, dict): return {k: strict_json(v) for k, v in x.items()}
     return [strict_json(v) for v in x] if isinstance(x, (list, tuple)) else x
 
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    "Write `data` to `path` through a `.tmp` file and a rename: a kill or a full disk leaves the previous file intact."
+    tmp = path.with_name(path.name + '.tmp')
+    try: tmp.write_bytes(data); os.replace(tmp, path)
+    except BaseException: tmp.unlink(missing_ok=True); raise
+
 def write_json(path: Path, obj, **kw) -> None:
     "Write `obj` to `path` as JSON atomically (`kw` to `json.dumps`): a kill during the write leaves the previous file intact."
-    tmp = path.with_name(path.name + '.tmp')
-    try: tmp.write_text(json.dumps(obj, **kw)); os.replace(tmp, path)
-    except BaseException: tmp.unlink(missing_ok=True); raise
+    write_bytes_atomic(Path(path), json.dumps(obj, **kw).encode())
 
 # %% ../nbs/91_core.ipynb #50c62113
 def write_safetensors(path: Path, # the .safetensors file
@@ -58,10 +63,8 @@ def write_safetensors(path: Path, # the .safetensors file
     n = int.from_bytes(b[:8], 'little')  # header length; the tensor data follows, its offsets relative to its own start
     head = json.dumps(json.loads(b[8:8 + n]), sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode()
     head += b' ' * (-len(head) % 8)  # safetensors pads the header with spaces to 8 bytes
-    path, tmp = Path(path), Path(path).with_name(Path(path).name + '.tmp')
-    try: tmp.write_bytes(len(head).to_bytes(8, 'little') + head + b[8 + n:]); os.replace(tmp, path)
-    except BaseException: tmp.unlink(missing_ok=True); raise
-    return path
+    write_bytes_atomic(Path(path), len(head).to_bytes(8, 'little') + head + b[8 + n:])
+    return Path(path)
 
 # %% ../nbs/91_core.ipynb #b93bf532
 class UnsafeCheckpoint(ValueError):
