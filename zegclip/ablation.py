@@ -21,10 +21,10 @@ __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FI
            'plot_study', 'write_report', 'shipped_study', 'shipped_results', 'miniclip_record', 'ship_results',
            'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'parse_overrides', 'ablate_parser',
            'study_from_args', 'ablate_cli', 'study_changes', 'study_command', 'claim_pairs', 'claim_checks',
-           'claims_table', 'ablation_report', 'export_zegclip', 'load_zegclip', 'twin_rows', 'twin_file',
-           'twins_shipped', 'export_twins', 'unseen_images', 'twin_grid', 'twin_verdict', 'held_out_scores',
-           'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration', 'with_diagnosis',
-           'held_out_rows', 'ship_study']
+           'held_out_rows', 'claims_table', 'ablation_report', 'export_zegclip', 'load_zegclip', 'twin_rows',
+           'twin_file', 'twins_shipped', 'export_twins', 'unseen_images', 'twin_grid', 'twin_verdict',
+           'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration',
+           'with_diagnosis', 'ship_study']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -458,6 +458,11 @@ def claim_checks(rows: list, # aggregated rows (`aggregate`, `shipped_results`):
         out.append(dict(claim=claim, a=a, b=b, metric=k, paper=pm, margin=margin, std=std, seeds=seeds, holds=holds))
     return out
 
+def held_out_rows(rows: list) -> list | None:
+    "The rows with each NEL row's metrics at its held-out calibration (`with_diagnosis`), the others as they are; None when no row was swept."
+    if not any('held-out calibration' in r for r in rows): return None
+    return [dict(r, **{k: r['held-out calibration'][k] for k in METRICS}) if 'held-out calibration' in r else r for r in rows]
+
 def _verdict(holds, # `claim_checks`' verdict: True, False, or None (one seed)
              words=('yes', '**no**', 'one seed: no verdict')) -> str:
     "A claim's verdict in words: held, failed, or not decidable from one seed."
@@ -483,7 +488,7 @@ def ablation_report(table: str, # 'table5', 'table4', 'table6', 'table8' or 'fig
                    ) -> str:
     "Markdown of a shipped ablation: its setup and rows beside the paper's (`design_table`), then its claims (`claims_table`)."
     if (rows := shipped_results(table)) is None: return design_table(None, table)  # says which command writes the file
-    held_out = held_out_rows(rows) if any('held-out calibration' in r for r in rows) else None
+    held_out = held_out_rows(rows)
     return design_table(None, table) + '\n\n' + claims_table(rows, held_out, table)
 
 # %% ../nbs/11_ablation.ipynb #75164ab0
@@ -611,7 +616,7 @@ def twin_verdict(a: str, b: str, # two rows of Table 5 that a claim of `claim_pa
     if (c := find(rows)) is None: raise ValueError(f"no claim of `claim_pairs` compares {a} with {b}")
     say = lambda c: f"{c['margin']:+.1f} ± {c['std']:.1f} {c['metric']}: {_verdict(c['holds'], ('holds', 'does not hold', 'one seed, no verdict yet'))}"
     line = f"{c['claim']}. {c['a']} against {c['b']} on the Shapes world: {say(c)} (paper, VOC: {c['paper']:+.1f})"
-    h = find(held_out_rows(rows)) if any('held-out calibration' in r for r in rows) else None
+    h = find(ho) if (ho := held_out_rows(rows)) else None
     return line + (f"; at the held-out calibration {say(h)}" if h and h['margin'] != c['margin'] else '')
 
 # %% ../nbs/11_ablation.ipynb #571492d7
@@ -720,10 +725,6 @@ def with_diagnosis(rows: list, # aggregated rows of study `s` (`run_study`, `fin
             r['held-out calibration'] = {'values': [v for v, _ in ho], **{k: _mean([m[k] for _, m in ho]) for k in METRICS}}
         out.append(r)
     return out
-
-def held_out_rows(rows: list) -> list:
-    "The rows with each NEL row's metrics at its held-out calibration (`with_diagnosis`); the other rows as they are."
-    return [dict(r, **{k: r['held-out calibration'][k] for k in METRICS}) if 'held-out calibration' in r else r for r in rows]
 
 def ship_study(s: StudyConfig, machine: str, # where it ran, in words
                name: str | None = None, # file `data/ablation_<name>.json`; default: the study's table
