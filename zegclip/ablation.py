@@ -204,6 +204,8 @@ def run_study(s: StudyConfig = StudyConfig(), progress: bool = True) -> list:
     return aggregate(results)
 
 # %% ../nbs/11_ablation.ipynb #e7cc35aa
+def _md(name: str) -> str: return name.replace('|', r'\|')  # a row name such as Table 4's |t-g| inside a markdown table
+
 def format_table(rows: list, table: str = 'table5') -> str:
     "Markdown table: mean +- std over seeds of each metric on the Shapes world (and hIoU at the held-out calibration, where swept), and the paper's VOC numbers."
     paper, ho = PAPER.get(table, {}), any('held-out calibration' in r for r in rows)
@@ -214,7 +216,7 @@ def format_table(rows: list, table: str = 'table5') -> str:
         ours = ' | '.join(f"{r[k]:.1f} ± {r[k + ' std']:.1f}" if n > 1 else f"{r[k]:.1f}" for k in METRICS)
         if ho: ours += f" | {r['held-out calibration']['hIoU']:.1f}" if 'held-out calibration' in r else ' | -'  # mean over seeds
         p = paper.get(r['row'])
-        name = r['row'].replace('|', r'\|')  # Table 4's |t-g| inside a markdown table
+        name = _md(r['row'])
         lines.append(f"| {name} | {n} | {ours} | {' / '.join(f'{v:.1f}' for v in p) if p else '-'} |")
     return '\n'.join(lines)
 
@@ -416,9 +418,13 @@ def _row_name(mode: str, nel: bool, rd: bool) -> str:
 def claim_pairs(table: str = 'table5', # 'table5' or one of the other ablations: 'table4', 'table6', 'table8', 'fig6'
                ) -> list:
     "The paper's claims on one of its tables as (claim, row A, row B, metric, at_least): A beats B (or, at_least, is not below it)."
-    if table == 'table4': return [  # Sec. 4.3: the query "[t*g, t]" is the descriptor of Eq. 8
+    if table == 'table4': return [  # Sec. 4.3: the query "[t*g, t]" is the descriptor of Eq. 8; Appendix A on the others
         ('the chosen query [t*g,t] has the best hIoU', '[t*g,t]', 'best other row', 'hIoU', False),
-        ('the image-specific query beats the text embedding alone', '[t*g,t]', 't', 'hIoU', False)]
+        ('the image-specific query beats the text embedding alone', '[t*g,t]', 't', 'hIoU', False),
+        ('product and absolute difference beat the sum', 't*g', 't+g', 'hIoU', False),
+        ('product and absolute difference beat the sum', '|t-g|', 't+g', 'hIoU', False),
+        ('product and absolute difference beat the concatenation', 't*g', '[t,g]', 'hIoU', False),
+        ('product and absolute difference beat the concatenation', '|t-g|', '[t,g]', 'hIoU', False)]
     if table == 'table6': return [('"plus" (focal + dice) beats plain BCE', 'plus', 'plain', 'hIoU', False)]
     if table == 'table8': return [  # Appendix B: "bottom" layers beat "top" ones; every layer is best
         ('prompts in every layer are best', '1-12', 'best other row', 'hIoU', False),
@@ -477,11 +483,11 @@ def claims_table(rows: list, # aggregated rows at the official calibration
     head = '| claim | A vs B | metric | paper (VOC) | ' + ' | '.join(f'Shapes, {n} | holds' for n, _ in cols) + ' |'
     lines = [head, '|' + '---|' * (4 + 2 * len(cols))]
     for i, c in enumerate(cols[0][1]):
-        vs = lambda x: '' if x['b'] == c['b'] else f" (vs {x['b']})"  # a 'best other row' may differ between columns
+        vs = lambda x: '' if x['b'] == c['b'] else f" (vs {_md(x['b'])})"  # a 'best other row' may differ between columns
         pm = lambda x: f"{x['margin']:+.1f}" + (f" ± {x['std']:.1f}" if x['seeds'] > 1 else '')  # one seed has no std
         cells = [f"{pm(cs[i])}{vs(cs[i])} | {_verdict(cs[i]['holds'])}" for _, cs in cols]
         paper = '(a plot)' if c['paper'] is None else f"{c['paper']:+.1f}"
-        lines.append(f"| {c['claim']} | {c['a']} vs {c['b']} | {c['metric']} | {paper} | " + ' | '.join(cells) + ' |')
+        lines.append(f"| {c['claim']} | {_md(c['a'])} vs {_md(c['b'])} | {c['metric']} | {paper} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 def ablation_report(table: str, # 'table5', 'table4', 'table6', 'table8' or 'fig6'
