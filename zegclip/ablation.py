@@ -418,7 +418,7 @@ def _row_name(mode: str, nel: bool, rd: bool) -> str:
 def claim_pairs(table: str = 'table5', # 'table5' or one of the other ablations: 'table4', 'table6', 'table8', 'fig6'
                ) -> list:
     "The paper's claims on one of its tables as (claim, row A, row B, metric, at_least): A beats B (or, at_least, is not below it)."
-    if table == 'table4': return [  # Sec. 4.3: the query "[t*g, t]" is the descriptor of Eq. 8; Appendix A on the others
+    if table == 'table4': return [  # Sec. 4.3: the query "[t*g, t]" is the descriptor of Eq. 8; Sec. 4.5-A on the others
         ('the chosen query [t*g,t] has the best hIoU', '[t*g,t]', 'best other row', 'hIoU', False),
         ('the image-specific query beats the text embedding alone', '[t*g,t]', 't', 'hIoU', False),
         ('product and absolute difference beat the sum', 't*g', 't+g', 'hIoU', False),
