@@ -123,7 +123,7 @@ def measure_fidelity(weights: str = 'shapes', # MiniCLIP weights: 'shapes' (ship
 
 def fidelity_table(m: dict) -> str:
     "Markdown table: each property, the Shapes world's value, the goal, whether it is met, and the real setting's value."
-    fmt = lambda v: '-' if v is None else (f'{v:.3f}' if isinstance(v, float) and 0 <= v < 1.5 else f'{v:.1f}' if isinstance(v, float) else str(v))
+    fmt = lambda v: '-' if v is None else (f'{v:.3f}' if isinstance(v, float) and 0 <= v <= 1 else f'{v:.1f}' if isinstance(v, float) else str(v))
     lines = ['| property | Shapes world | goal | met | real setting |', '|---|---|---|---|---|']
     for name, key, goal, real in FIDELITY:
         v, ok = m.get(key), goal_met(m.get(key), goal)
