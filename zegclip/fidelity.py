@@ -117,7 +117,7 @@ def measure_fidelity(weights: str = 'shapes', # MiniCLIP weights: 'shapes' (ship
         c, t5 = ceiling(), shipped_study('table5')
         m['ceiling'] = None if c is None else round(c, 1)
         if c and t5: m['zero-shot share'] = round(max(r['hIoU'] for r in t5['rows']) / c, 2)
-    m['weights'], m['world'] = str(miniclip_path(weights)), asdict(world)
+    m['weights'], m['world'] = miniclip_path(weights).name, asdict(world)  # the file's name: a path would tie the record to one machine
     m['seconds'] = round(time.time() - t0, 1)
     return m
 

@@ -17,7 +17,7 @@ from .dpt import parse_layers
 from .rd import rd_width
 from dataclasses import dataclass, replace
 from .model import PRESETS, ZegCLIPConfig, ZegCLIP, preset, build_clip, predict, infer_slide, window_starts
-from .train import Augmented, TrainConfig, build_model, loss_terms, make_datasets, micro_batches, micro_step, query_and_target
+from .train import Augmented, TrainConfig, build_model, make_datasets, micro_batches, micro_step
 from .data import collate
 from .core import cli_error, config_args, config_from_args
 
@@ -522,10 +522,7 @@ def train_phases(name: str = 'shapes-zegclip', # a Shapes-world preset (the data
     for it in range(steps + 1):
         marks = [time.perf_counter()]
         batch = collate([aug[k] for k in micro_batches(t, len(train_ds), it)[0]]); marks.append(time.perf_counter())
-        class_idx, target = query_and_target(cfg.setting, batch['gt'], train_ds.seen_idx, len(train_ds.class_names))
-        logits = model(batch['img'], class_idx); marks.append(time.perf_counter())  # (B, C, H, W)
-        loss, _ = loss_terms(model, logits, target); marks.append(time.perf_counter())
-        loss.backward(); marks.append(time.perf_counter())
+        micro_step(model, batch, train_ds, torch.device('cpu'), marks=marks)  # the trainer's own step, stamped per phase
         opt.step(); opt.zero_grad(set_to_none=True); marks.append(time.perf_counter())
         if it: ms = {k: ms[k] + 1000 * (b - a) / steps for k, a, b in zip(PHASES, marks, marks[1:])}  # the first is a warm-up
     return dict(preset=name, mode=mode, batch=t.batch_size, threads=torch.get_num_threads(), **ms, total=sum(ms.values()))

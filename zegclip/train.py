@@ -334,15 +334,19 @@ def _seed(*ints) -> int:
     return int(np.random.SeedSequence(list(ints)).generate_state(1)[0])
 
 # %% ../nbs/10_train.ipynb #e4ab513d
-def micro_step(model: ZegCLIP, batch: dict, ds: PipelineDataset, device, self_training: bool = False, amp: bool = False) -> tuple:
+def micro_step(model: ZegCLIP, batch: dict, ds: PipelineDataset, device, self_training: bool = False, amp: bool = False,
+               marks: list | None = None, # if given, `time.perf_counter()` is appended after the forward pass, the loss and the backward pass
+              ) -> tuple:
     "Forward and backward of one micro-batch in the model's setting: (loss sum, normaliser), see `loss_terms`."
+    mark = (lambda: None) if marks is None else (lambda: marks.append(time.perf_counter()))  # `train_phases` times the phases
     img, gt = batch['img'].to(device, non_blocking=True), batch['gt'].to(device, non_blocking=True)  # (b, 3, H, W), (b, H, W)
     class_idx, target = query_and_target(model.config.setting, gt, ds.seen_idx, len(ds.class_names), self_training)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
         logits = model(img, class_idx)  # (b, C', H, W)
+    mark()
     if self_training: target = pseudo_label(logits, target, ds.unseen_idx)
-    s, n = loss_terms(model, logits, target)
-    s.backward()
+    s, n = loss_terms(model, logits, target); mark()
+    s.backward(); mark()
     return s.detach(), n
 
 def train(config: ZegCLIPConfig | str, # a ZegCLIPConfig or a preset name
