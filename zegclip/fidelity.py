@@ -116,7 +116,7 @@ def measure_fidelity(weights: str = 'shapes', # MiniCLIP weights: 'shapes' (ship
         m['convergence, doubled schedule'] = {k: round(v, 2) for k, v in convergence('table5_double').items()}
         c, t5 = ceiling(), shipped_study('table5')
         m['ceiling'] = None if c is None else round(c, 1)
-        if c and t5: m['zero-shot share'] = round(max(r['hIoU'] for r in t5['rows']) / c, 2)
+        if c and t5: m['zero-shot share'] = round(max(r['hIoU'] for r in t5['rows']) / c, 3)
     m['weights'], m['world'] = miniclip_path(weights).name, asdict(world)  # the file's name: a path would tie the record to one machine
     m['seconds'] = round(time.time() - t0, 1)
     return m
