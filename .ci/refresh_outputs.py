@@ -10,7 +10,7 @@ Usage: python .ci/refresh_outputs.py nbs/04_dpt.ipynb [...] [--keep CELL_ID ...]
   which keeps the stdout and still shows no value.
 Run `nbdev_clean` afterwards. It stops at the first cell that raises, and writes nothing for that notebook.
 """
-import argparse, base64, io, os, re, sys
+import argparse, base64, io, os, re, sys, traceback
 from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
@@ -56,7 +56,8 @@ def _run_cells(sh, nb, name, keep):
         src = cell.source + '\npass' if cell.source.rstrip().endswith(';') else cell.source
         print(f'{name} cell {i} ({cell.get("id")})', flush=True)
         outs = sh.run(src)
-        if sh.exc: sys.exit(f'{name}: cell {i} ({cell.get("id")}) raised; nothing written\n{sh.prettytb(name)}')
+        if sh.exc:  # execnb's `prettytb` needs the index that only its `run_cell` sets
+            sys.exit(f'{name}: cell {i} ({cell.get("id")}) raised; nothing written\n' + ''.join(traceback.format_exception(sh.exc)))
         cell.outputs = to_jpeg([dict(o) for o in outs]) if outs else []
 
 if __name__ == '__main__':
