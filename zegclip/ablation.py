@@ -24,7 +24,7 @@ __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FI
            'held_out_rows', 'claims_table', 'ablation_report', 'export_zegclip', 'load_zegclip', 'twin_rows',
            'twin_file', 'twins_shipped', 'export_twins', 'unseen_images', 'twin_grid', 'twin_verdict',
            'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration',
-           'with_diagnosis', 'ship_study']
+           'with_diagnosis', 'ship_study', 'seen_bias']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -749,3 +749,20 @@ def ship_study(s: StudyConfig, machine: str, # where it ran, in words
             d = row_dir(s, r['row'], r['seed'])
             shutil.copytree(d, Path(files_to) / d.relative_to(s.out), dirs_exist_ok=True, ignore=shutil.ignore_patterns('*.pt', '*.tmp'))
     return rows
+
+# %% ../nbs/11_ablation.ipynb #16f70a46
+@torch.no_grad()
+def seen_bias(model, # a `ZegCLIP` of the Shapes world (scored as `predict` scores, with its own calibration)
+              n: int = 300, # held-out images (split 'test', seed 4321)
+             ) -> dict:
+    "Shares (%) of the unseen shapes' pixels given their class, another unseen class or a seen one, and likewise of the seen shapes'."
+    seen = model.seen_mask.cpu()
+    counts = torch.zeros(2, 3)  # (unseen pixels, seen pixels) x (right, wrong class of the same kind, class of the other kind)
+    for s, y in held_out_scores(model, n):  # (C, H, W), (H, W)
+        obj = y != 255
+        pred, y = s.argmax(0)[obj], y[obj]  # (P,), (P,)
+        col = torch.where(pred == y, 0, torch.where(seen[pred] == seen[y], 1, 2))  # (P,)
+        counts += torch.bincount(seen[y].long() * 3 + col, minlength=6).view(2, 3).float()
+    pct = (100 * counts / counts.sum(1, keepdim=True).clamp(min=1)).tolist()
+    return {'unseen pixels': dict(zip(('right', 'another unseen class', 'a seen class'), pct[0])),
+            'seen pixels': dict(zip(('right', 'another seen class', 'an unseen class'), pct[1]))}

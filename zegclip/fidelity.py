@@ -13,13 +13,14 @@ from .shapes import ShapesConfig, SHAPE_SEEN, SHAPE_UNSEEN, classes_per_image
 from .core import config_args, config_from_args
 from .miniclip import load_miniclip, miniclip_path, shapes_eval, dense_zero_shot, supervised_check
 from .ablation import shipped_study, write_json, StudyConfig, study_rows, study_base, row_train_config
+from .ablation import twin_rows, twin_file, load_zegclip
 from .lab import multi_object_recall, recognition_gap
 from .clip import data_dir
 
 # %% auto #0
 __all__ = ['FIDELITY', 'FIDELITY_FILE', 'goal_met', 'convergence', 'doubling_gain', 'ceiling', 'measure_fidelity',
-           'fidelity_table', 'patch_grid_oracle', 'fully_supervised_ceiling', 'shipped_fidelity', 'fidelity_cli',
-           'fidelity_candidates', 'candidates_table']
+           'fidelity_table', 'eval_spread', 'patch_grid_oracle', 'fully_supervised_ceiling', 'shipped_fidelity',
+           'fidelity_cli', 'fidelity_candidates', 'candidates_table']
 
 # %% ../nbs/95_fidelity.ipynb #f594f3ff
 # (property, the Shapes-world measure's key, goal: ('>=' | '<', value), the real setting's value and where it comes from)
@@ -36,6 +37,8 @@ FIDELITY = (
     ('recognition gap: mIoU lost to wrong classes', 'recognition gap', None, 'not measured for ZegCLIP on VOC'),
     ('convergence: largest hIoU gain over the last quarter', 'convergence', ('<', 1.), 'official 20k schedule (converged)'),
     ('convergence: hIoU gained by doubling the schedule', 'doubling', ('<', 1.), 'official 20k schedule (converged)'),
+    ('one evaluation\'s noise: hIoU std over sets of the study\'s eval_n images', 'eval spread', ('<', 1.),
+     'VOC: every study scores the same 1,449 val images'),
 )
 
 def goal_met(value, goal) -> bool | None:
@@ -114,7 +117,12 @@ def measure_fidelity(weights: str = 'shapes', # MiniCLIP weights: 'shapes' (ship
             m[key] = round(max(gains.values()), 2) if gains else None  # the least converged row decides
             m[f'{key} per row'] = {k: round(v, 2) for k, v in gains.items()}
         m['convergence, doubled schedule'] = {k: round(v, 2) for k, v in convergence('table5_double').items()}
-        c, t5 = ceiling(), shipped_study('table5')
+        if t5 := shipped_study('table5'):  # how far one evaluation of the study's size moves with its images, on the twin rows' models
+            spread = {r: eval_spread(load_zegclip(twin_file(r)), n=t5['study']['eval_n']) for r in twin_rows() if twin_file(r).exists()}
+            m['eval spread'] = round(max(v['hIoU std'] for v in spread.values()), 2) if spread else None  # the noisiest row decides
+            rnd = lambda v: [round(x, 2) for x in v] if isinstance(v, list) else {k: rnd(x) for k, x in v.items()} if isinstance(v, dict) else round(v, 2)
+            m['eval spread per row'] = {r: rnd(v) for r, v in spread.items()}  # with each set's metrics: pairs of rows compare set by set
+        c = ceiling()
         m['ceiling'] = None if c is None else round(c, 1)
         if c and t5: m['zero-shot share'] = round(max(r['hIoU'] for r in t5['rows']) / c, 3)
     m['weights'], m['world'] = miniclip_path(weights).name, asdict(world)  # the file's name: a path would tie the record to one machine
@@ -130,6 +138,19 @@ def fidelity_table(m: dict) -> str:
         lines.append(f"| {name} | {fmt(v)} | {'-' if goal is None else ' '.join(map(str, goal))} | "
                      f"{'-' if ok is None else 'yes' if ok else '**no**'} | {real} |")
     return '\n'.join(lines)
+
+# %% ../nbs/95_fidelity.ipynb #17548c21
+def eval_spread(model, # a `ZegCLIP` of the Shapes world, trained
+                sets: int = 10, # disjoint image sets: the study's (`val`, world seed 0), then `val` with world seeds 1, 2, ...
+                n: int = StudyConfig.eval_n, # images per set (the study's `eval_n`)
+               ) -> dict:
+    "The model's mIoU(S), mIoU(U) and hIoU on `sets` disjoint sets of `n` images: per set, mean and std, and the study's set."
+    from zegclip.shapes import ShapesDataset
+    from zegclip.train import evaluate
+    runs = [evaluate(model, ShapesDataset('val', n, seed=k)) for k in range(sets)]
+    per = {k: [r[k] for r in runs] for k in ('mIoU(S)', 'mIoU(U)', 'hIoU')}
+    out = {f'{k} {s}': float(f(v)) for k, v in per.items() for s, f in (('mean', np.mean), ('std', lambda x: np.std(x, ddof=1)))}
+    return {**out, 'hIoU, study set': per['hIoU'][0], 'per set': per}
 
 # %% ../nbs/95_fidelity.ipynb #838f59f1
 def patch_grid_oracle(world: ShapesConfig = ShapesConfig(), # the world
