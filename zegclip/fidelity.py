@@ -120,8 +120,8 @@ def measure_fidelity(weights: str = 'shapes', # MiniCLIP weights: 'shapes' (ship
         if t5 := shipped_study('table5'):  # how far one evaluation of the study's size moves with its images, on the twin rows' models
             spread = {r: eval_spread(load_zegclip(twin_file(r)), n=t5['study']['eval_n']) for r in twin_rows() if twin_file(r).exists()}
             m['eval spread'] = round(max(v['hIoU std'] for v in spread.values()), 2) if spread else None  # the noisiest row decides
-            rnd = lambda v: [round(x, 2) for x in v] if isinstance(v, list) else {k: rnd(x) for k, x in v.items()} if isinstance(v, dict) else round(v, 2)
-            m['eval spread per row'] = {r: rnd(v) for r, v in spread.items()}  # with each set's metrics: pairs of rows compare set by set
+            m['eval spread per row'] = {r: {k: {mk: [round(x, 2) for x in xs] for mk, xs in x.items()} if k == 'per set' else round(x, 2)
+                                            for k, x in v.items()} for r, v in spread.items()}  # with each set's metrics: pairs compare set by set
         c = ceiling()
         m['ceiling'] = None if c is None else round(c, 1)
         if c and t5: m['zero-shot share'] = round(max(r['hIoU'] for r in t5['rows']) / c, 3)
