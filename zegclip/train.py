@@ -5,7 +5,7 @@
 # %% ../nbs/10_train.ipynb #ffa8b901
 from __future__ import annotations
 import argparse, csv, json, math, os, sys, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -209,9 +209,11 @@ def evaluate(model: ZegCLIP,
              limit: int | None = None, # the first `limit` images only
              num_workers: int | None = None, # None: `default_workers()`
              progress: bool = False,
+             calibrations=None, # seen-class calibrations to score a sigmoid model at, all from the same forward passes
             ) -> dict:
-    "pAcc, mIoU, mIoU(S), mIoU(U), hIoU, mAcc (percent) and per-class IoU ('iou') of `model` over `dataset`."
+    "pAcc, mIoU, mIoU(S), mIoU(U), hIoU, mAcc (percent) and per-class IoU ('iou') of `model` over `dataset`; with `calibrations`, a dict of those per value."
     c = model.config
+    if calibrations is not None and c.loss == 'ce': raise ValueError("an exclusive-loss ('ce') model takes a softmax: the calibration does not apply")
     if not isinstance(dataset, PipelineDataset): dataset = PipelineDataset(dataset, make_pipeline(c, False))
     if list(model.class_names) != list(dataset.class_names):
         raise ValueError(f"the model scores {len(model.class_names)} classes ({model.class_names[:3]}...), the dataset has "
@@ -222,24 +224,32 @@ def evaluate(model: ZegCLIP,
     nw = default_workers() if num_workers is None else num_workers
     loader = torch.utils.data.DataLoader(sub, batch_size=batch_size, num_workers=nw, collate_fn=collate)
     dev, was_training = model.class_emb.device, model.training
-    cm = ConfusionMatrix(len(dataset.class_names), dataset.ignore_index)
+    values = [None] if calibrations is None else [float(v) for v in calibrations]  # None: the model's own scores
+    cms = {v: ConfusionMatrix(len(dataset.class_names), dataset.ignore_index) for v in values}
+    seen = model.seen_mask[:, None, None].float()  # (C, 1, 1)
+    if calibrations is not None: model.config = replace(c, calibration=0.)  # plain sigmoid scores; each value is subtracted below
     model.eval()
-    for batch in tqdm(loader, desc='evaluate', disable=not progress or rank != 0, leave=False):
-        imgs, gts = batch['img'], batch['gt']
-        groups = [(imgs, gts)] if isinstance(imgs, torch.Tensor) else [(i[None], g[None]) for i, g in zip(imgs, gts)]
-        for x, gt in groups:
-            x, gt = x.to(dev), gt.to(dev)  # (B, 3, h, w), (B, H, W)
-            use_slide = max(x.shape[-2:]) > c.crop if slide is None else slide
-            s = (infer_slide if use_slide else infer_whole)(model, x)  # (B, C, h, w)
-            if s.shape[-2:] != gt.shape[-2:]: s = F.interpolate(s, size=gt.shape[-2:], mode='bilinear', align_corners=False)
-            cm.update(s.argmax(1), gt)
-    model.train(was_training)
-    if world > 1:
-        m = torch.as_tensor(cm.counts, device=dev if dist.get_backend() == 'nccl' else 'cpu')
-        dist.all_reduce(m); cm.mat = m
-    out = cm.summary(dataset.seen_idx, dataset.unseen_idx)
-    out['iou'] = dict(zip(dataset.class_names, (100 * cm.iou()).tolist()))
-    return out
+    try:
+        for batch in tqdm(loader, desc='evaluate', disable=not progress or rank != 0, leave=False):
+            imgs, gts = batch['img'], batch['gt']
+            groups = [(imgs, gts)] if isinstance(imgs, torch.Tensor) else [(i[None], g[None]) for i, g in zip(imgs, gts)]
+            for x, gt in groups:
+                x, gt = x.to(dev), gt.to(dev)  # (B, 3, h, w), (B, H, W)
+                use_slide = max(x.shape[-2:]) > c.crop if slide is None else slide
+                s0 = (infer_slide if use_slide else infer_whole)(model, x)  # (B, C, h, w)
+                for v, cm in cms.items():
+                    s = s0 if v is None else s0 - v * seen  # as `scores_from_logits` at calibration v (one window: the same floats)
+                    if s.shape[-2:] != gt.shape[-2:]: s = F.interpolate(s, size=gt.shape[-2:], mode='bilinear', align_corners=False)
+                    cm.update(s.argmax(1), gt)
+    finally: model.config = c; model.train(was_training)
+    out = {}
+    for v, cm in cms.items():
+        if world > 1:
+            m = torch.as_tensor(cm.counts, device=dev if dist.get_backend() == 'nccl' else 'cpu')
+            dist.all_reduce(m); cm.mat = m
+        out[v] = cm.summary(dataset.seen_idx, dataset.unseen_idx)
+        out[v]['iou'] = dict(zip(dataset.class_names, (100 * cm.iou()).tolist()))
+    return out[None] if calibrations is None else out
 
 # %% ../nbs/10_train.ipynb #d40388f9
 def build_model(config: ZegCLIPConfig, seed: int = 0) -> ZegCLIP:
