@@ -16,15 +16,15 @@ from .core import BadCheckpoint, cli_error, config_args, config_from_args, stric
 
 # %% auto #0
 __all__ = ['METRICS', 'PAPER', 'QUICK', 'CURVE_KEYS', 'ZEGCLIP_ROW', 'ZEGCLIP_FILE', 'TWIN_PAIRS', 'DIAGNOSIS', 'SWEEPS',
-           'study_rows', 'StudyConfig', 'slug', 'schedule', 'row_dir', 'row_train_config', 'shared_run', 'run_row',
-           'finished_results', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study', 'format_table',
-           'plot_study', 'write_report', 'shipped_study', 'shipped_results', 'miniclip_record', 'ship_results',
-           'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'parse_overrides', 'ablate_parser',
-           'study_from_args', 'ablate_cli', 'study_changes', 'study_command', 'claim_pairs', 'claim_checks',
-           'held_out_rows', 'claims_table', 'ablation_report', 'export_zegclip', 'load_zegclip', 'twin_rows',
-           'twin_file', 'twins_shipped', 'export_twins', 'unseen_images', 'twin_grid', 'twin_verdict',
-           'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_study', 'held_out_calibration',
-           'with_diagnosis', 'ship_study', 'seen_bias']
+           'CALIBRATIONS', 'study_rows', 'StudyConfig', 'slug', 'schedule', 'row_dir', 'row_train_config', 'shared_run',
+           'run_row', 'finished_results', 'finished_study', 'aggregate', 'study_base', 'fully_check', 'run_study',
+           'format_table', 'plot_study', 'write_report', 'shipped_study', 'shipped_results', 'miniclip_record',
+           'ship_results', 'learning_curves', 'plot_curves', 'compare_studies', 'design_table', 'parse_overrides',
+           'ablate_parser', 'study_from_args', 'ablate_cli', 'study_changes', 'study_command', 'claim_pairs',
+           'claim_checks', 'held_out_rows', 'claims_table', 'ablation_report', 'export_zegclip', 'load_zegclip',
+           'twin_rows', 'twin_file', 'twins_shipped', 'export_twins', 'unseen_images', 'twin_grid', 'twin_verdict',
+           'held_out_scores', 'score_stats', 'calibration_sweep', 'diagnose_row', 'diagnose_study',
+           'held_out_calibration', 'with_diagnosis', 'ship_study', 'seen_bias']
 
 # %% ../nbs/11_ablation.ipynb #9749a7ba
 METRICS = ('pAcc', 'mIoU(S)', 'mIoU(U)', 'hIoU')
@@ -189,7 +189,9 @@ def fully_check(s: StudyConfig = StudyConfig(), progress: bool = False) -> list:
     "The fully supervised ZegCLIP (all classes labelled) on the study's schedule: the ceiling the zero-shot rows are read against."
     return run_study(replace(s, table='fully'), progress)
 
-def run_study(s: StudyConfig = StudyConfig(), progress: bool = True) -> list:
+def run_study(s: StudyConfig = StudyConfig(), progress: bool = True,
+              diagnose: bool = False, # also measure each finished row (`diagnose_row`) while its checkpoint is on this machine
+             ) -> list:
     "Run (or resume) every row x seed of a study; per-row mean and std."
     from tqdm.auto import tqdm
     rows = study_rows(s.table, study_base(s))
@@ -201,6 +203,7 @@ def run_study(s: StudyConfig = StudyConfig(), progress: bool = True) -> list:
     for n, c, seed in bar:
         bar.set_postfix_str(f'{n} seed {seed}')
         results.append(run_row(n, c, seed, s))
+        if diagnose: diagnose_row(n, c, seed, s)  # now: `last.pt` stays behind when the result files move to another machine
     return aggregate(results)
 
 # %% ../nbs/11_ablation.ipynb #e7cc35aa
@@ -367,13 +370,13 @@ def study_from_args(a: argparse.Namespace) -> StudyConfig:
     return config_from_args(StudyConfig, a, base=base, overrides=parse_overrides(a.set, preset(a.base or base.base)))
 
 def ablate_cli(argv=None):
-    "`zegclip ablate`: run (or resume) an ablation study on the Shapes world; prints the table, writes CSV/markdown/PNG."
+    "`zegclip ablate`: run (or resume) an ablation study on the Shapes world, each row diagnosed as it finishes; prints the table, writes CSV/markdown/PNG."
     a = ablate_parser().parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     try:
         s = study_from_args(a)
         t0 = time.time()
-        rows = run_study(s, progress=not a.json)
+        rows = run_study(s, progress=not a.json, diagnose=True)
         report = finished_study(s)  # with the rows other processes finished in the same --out
         files = write_report(report, s)
     except (ValueError, OSError) as e: return cli_error('ablate', e)
@@ -670,30 +673,36 @@ def calibration_sweep(model, # an inductive `ZegCLIP` trained with a per-class s
 DIAGNOSIS = 'diagnosis.json'
 SWEEPS = {'calibration': 'val', 'calibration (test split)': 'test'}  # diagnosis key: the split its sweep scores
 
+CALIBRATIONS = (-.1, -.05, 0., .05, .1, .15)  # the seen-class calibrations a diagnosis sweeps
+
+def diagnose_row(name: str, cfg: ZegCLIPConfig, seed: int, s: StudyConfig, # a row of study `s` (`study_rows`) and its seed
+                 values=CALIBRATIONS, # seen-class calibrations of `calibration_sweep`
+                 n_scores: int = 32, # held-out images of `score_stats`
+                ) -> Path | None:
+    "Write (or complete) the row's `diagnosis.json` if it has finished with `s`'s schedule and its `last.pt` is still there; the file, or None."
+    from zegclip.train import load_run
+    swept = cfg.loss != 'ce' and cfg.setting == 'inductive'  # the calibration only moves seen against unseen
+    out = row_dir(s, name, seed)
+    res, ck, f = out / 'result.json', out / 'last.pt', out / DIAGNOSIS
+    d = json.loads(f.read_text()) if f.exists() else {'row': name, 'seed': seed}
+    todo = {k: [v for v in values if str(float(v)) not in d.get(k, {})] for k in SWEEPS} if swept else {}
+    if ('scores' in d and not any(todo.values())) or not (res.exists() and ck.exists()): return None
+    if json.loads(res.read_text()).get('schedule') != schedule(s): return None
+    model = load_run(ck)
+    if 'scores' not in d: d['scores'] = score_stats(model, n_scores)
+    for k, vs in todo.items():
+        got = {**d.get(k, {}), **{str(v): m for v, m in calibration_sweep(model, vs, s.eval_n, s.root, SWEEPS[k]).items()}}
+        d[k] = dict(sorted(got.items(), key=lambda kv: float(kv[0])))
+    write_json(f, strict_json(d))
+    return f
+
 def diagnose_study(s: StudyConfig, # the study whose finished rows are measured
-                   values=(-.1, -.05, 0., .05, .1, .15), # seen-class calibrations of `calibration_sweep`
+                   values=CALIBRATIONS, # seen-class calibrations of `calibration_sweep`
                    n_scores: int = 32, # held-out images of `score_stats`
                   ) -> list:
-    "Write (or complete) `diagnosis.json` beside each finished row of `s` whose `last.pt` is still there; the files written."
-    from zegclip.train import load_run
-    written = []
-    for name, cfg in study_rows(s.table, study_base(s)).items():
-        swept = cfg.loss != 'ce' and cfg.setting == 'inductive'  # the calibration only moves seen against unseen
-        for seed in s.seeds:
-            out = row_dir(s, name, seed)
-            res, ck, f = out / 'result.json', out / 'last.pt', out / DIAGNOSIS
-            d = json.loads(f.read_text()) if f.exists() else {'row': name, 'seed': seed}
-            todo = {k: [v for v in values if str(float(v)) not in d.get(k, {})] for k in SWEEPS} if swept else {}
-            if ('scores' in d and not any(todo.values())) or not (res.exists() and ck.exists()): continue
-            if json.loads(res.read_text()).get('schedule') != schedule(s): continue
-            model = load_run(ck)
-            if 'scores' not in d: d['scores'] = score_stats(model, n_scores)
-            for k, vs in todo.items():
-                got = {**d.get(k, {}), **{str(v): m for v, m in calibration_sweep(model, vs, s.eval_n, s.root, SWEEPS[k]).items()}}
-                d[k] = dict(sorted(got.items(), key=lambda kv: float(kv[0])))
-            write_json(f, strict_json(d))
-            written.append(f)
-    return written
+    "`diagnose_row` for every row and seed of `s`: the files written."
+    rows = study_rows(s.table, study_base(s)).items()
+    return [f for name, cfg in rows for seed in s.seeds if (f := diagnose_row(name, cfg, seed, s, values, n_scores))]
 
 def _mean(xs) -> float:
     "Mean of metrics read back from JSON, where an undefined one (no pixel of a class among the images) is null."
