@@ -72,6 +72,8 @@ def doubling_gain(long='table5_double', # a shipped study (name or dict) of some
     if l['study']['iters'] != 2 * s['study']['iters']:
         raise ValueError(f"{long}: {l['study']['iters']} iterations is not twice {short}'s {s['study']['iters']}; "
                          f"rerun its rows with --iters {2 * s['study']['iters']}")
+    if (nl := l['study'].get('eval_n')) != (ns := s['study'].get('eval_n')):  # other images: the gain would be theirs
+        raise ValueError(f"{long} was scored on {nl} images, {short} on {ns}; rerun its rows with --eval-n {ns}")
     out = {}
     for row, seeds in l['curves'].items():
         ref = s['curves'].get(row, {})
