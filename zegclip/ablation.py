@@ -85,7 +85,7 @@ class StudyConfig:
     warmup: int = 400  # linear warm-up iterations (the official 1,500 is for 20k-iteration schedules)
     lr: float = 1e-3  # AdamW learning rate of the decoder and queries (official: 2e-4; see 'The schedule' below)
     encoder_lr_mult: float = 0.2  # the image encoder's FT weights and deep prompts keep the official 2e-4
-    eval_n: int = 300  # held-out images scored per row
+    eval_n: int = 4000  # held-out images scored per row: enough that one evaluation's noise is under a point of hIoU (notebook 95)
     eval_every: int = 1000  # also score every this many iterations: a learning curve in each row's log.csv (0: at the end only)
     out: str = 'runs/ablation'
     root: str | None = None  # dataset folder (real datasets only)
@@ -332,6 +332,7 @@ def design_table(names: list | None = None, # rows to print (None: every row of 
     if (d := shipped_study(table)) is None: return f'no shipped results for {table}: run `zegclip ablate --table {table}`, then `ship_study`'
     rows, st, mc = d['rows'], d['study'], d.get('miniclip')
     head = (f"{table} on the Shapes world: {st['iters']:,} iterations (warm-up {st['warmup']}), {_seeds_run(rows)}"
+            + (f", scored on {st['eval_n']:,} held-out images" if st.get('eval_n') else '')
             + (f"; every row with {', '.join(f'{k}={v}' for k, v in st['overrides'].items())}" if st.get('overrides') else '')
             + (f"; MiniCLIP {mc['file']} (pool {mc['pool_type']})" if mc else '; MiniCLIP not recorded in the file'))
     missing = [n for n in (st.get('rows') or study_rows(st['table'])) if n not in {r['row'] for r in rows} and (names is None or n in names)]
@@ -583,6 +584,7 @@ def twin_grid(pairs=TWIN_PAIRS, # (row, row) pairs of Table 5; each row is drawn
     "Image, truth and each row's label map on the same held-out images with an unseen shape (objects only: background black)."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
+    from safetensors import safe_open
     from zegclip.data import voc_palette
     from zegclip.model import predict
     from zegclip.shapes import SHAPE_CLASSES, SHAPE_UNSEEN, ShapesDataset
@@ -612,6 +614,8 @@ def twin_grid(pairs=TWIN_PAIRS, # (row, row) pairs of Table 5; each row is drawn
     leg = fig.legend(hs, [SHAPE_CLASSES[c] + (' (unseen)' if c in SHAPE_UNSEEN else '') for c in sorted(shown)],
                      loc='lower center', ncol=min(6, len(hs)), fontsize=6, frameon=False, handlelength=1)
     for t, c in zip(leg.get_texts(), sorted(shown)): t.set_color('red' if c in SHAPE_UNSEEN else 'black')
+    seeds = sorted({safe_open(str(twin_file(r, folder)), 'pt').metadata().get('seed', '?') for r in rows})  # `export_zegclip`'s record
+    fig.suptitle(f"each row's model: seed {', '.join(seeds)} of the study", fontsize=7, y=.995)
     fig.subplots_adjust(left=.01, right=.99, top=.93, bottom=.1 + .1 / len(idx), wspace=.05, hspace=.3)
     return fig
 
