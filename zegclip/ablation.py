@@ -614,7 +614,9 @@ def twin_grid(pairs=TWIN_PAIRS, # (row, row) pairs of Table 5; each row is drawn
     leg = fig.legend(hs, [SHAPE_CLASSES[c] + (' (unseen)' if c in SHAPE_UNSEEN else '') for c in sorted(shown)],
                      loc='lower center', ncol=min(6, len(hs)), fontsize=6, frameon=False, handlelength=1)
     for t, c in zip(leg.get_texts(), sorted(shown)): t.set_color('red' if c in SHAPE_UNSEEN else 'black')
-    seeds = sorted({safe_open(str(twin_file(r, folder)), 'pt').metadata().get('seed', '?') for r in rows})  # `export_zegclip`'s record
+    def seed_of(r):  # `export_zegclip` records the seed in the file's metadata
+        with safe_open(str(twin_file(r, folder)), 'pt') as f: return (f.metadata() or {}).get('seed', '?')
+    seeds = sorted({seed_of(r) for r in rows})
     fig.suptitle(f"each row's model: seed {', '.join(seeds)} of the study", fontsize=7, y=.995)
     fig.subplots_adjust(left=.01, right=.99, top=.93, bottom=.1 + .1 / len(idx), wspace=.05, hspace=.3)
     return fig
